@@ -1,0 +1,50 @@
+import { addSecret } from '../io/secrets.js';
+
+export type Driver = 'psycopg' | 'asyncpg';
+
+export interface DbUrlParts {
+  driver: Driver;
+  user: string;
+  password: string;
+  host: string;
+  port: number;
+  database: string;
+}
+
+/** Build the SQLAlchemy URL the app reads: postgresql+psycopg://user:pw@host:port/db. */
+export function buildUrl(p: DbUrlParts): string {
+  const user = encodeURIComponent(p.user);
+  const pw = encodeURIComponent(p.password);
+  return `postgresql+${p.driver}://${user}:${pw}@${formatHost(p.host)}:${p.port}/${encodeURIComponent(p.database)}`;
+}
+
+/** Parse a postgres URL (any of postgres://, postgresql://, postgresql+driver://). */
+export function parseUrl(url: string): (Omit<DbUrlParts, 'driver'> & { driver: string }) | undefined {
+  const m = /^(postgres|postgresql)(?:\+([a-z0-9_]+))?:\/\//i.exec(url.trim());
+  if (!m) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url.trim().replace(/^[^:]+:/, 'http:'));
+  } catch {
+    return undefined;
+  }
+  const parts = {
+    driver: m[2] ?? '',
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    host: u.hostname.replace(/^\[|\]$/g, '') || 'localhost',
+    port: u.port ? Number(u.port) : 5432,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+  };
+  addSecret(parts.password);
+  return parts;
+}
+
+/** The URL with its password replaced by ****, for output. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z0-9+]+:\/\/[^:/@]*:)([^@]*)@/i, '$1****@');
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,42 @@
+import type { Driver } from '../db/url.js';
+
+export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const PROVIDERS = ['auto', 'existing', 'apt', 'brew', 'docker', 'local'] as const;
+export type ProviderChoice = (typeof PROVIDERS)[number];
+export type ProviderName = Exclude<ProviderChoice, 'auto'>;
+
+/** Everything a run needs, fully resolved: defaults < .env < env vars < flags < prompts. */
+export interface Options {
+  command: Command;
+  interactive: boolean;
+  yes: boolean;
+  projectDir: string;
+  provider: ProviderChoice;
+  host: string;
+  /** 'auto' = first free port from 5432 (only when the user asked for it). */
+  port: number | 'auto';
+  adminUrl: string | undefined;
+  dbName: string;
+  dbUser: string;
+  /** Undefined until resolved: a generated one is used when nothing supplies it. */
+  dbPassword: string | undefined;
+  /** True when the password came from the user (flag, env var, prompt, or the env file). */
+  dbPasswordGiven: boolean;
+  resetPassword: boolean;
+  driver: Driver;
+  /** Absolute path of the env file. */
+  envFile: string;
+  envKey: string;
+  overwriteEnv: boolean;
+  dryRun: boolean;
+  json: boolean;
+  pgVersion: string | undefined;
+  containerName: string | undefined;
+  timeoutMs: number;
+  migrations: 'auto' | 'alembic' | 'none';
+  sqlite: 'keep' | 'delete';
+  dataDir: string | undefined;
+  volumes: boolean;
+}
