@@ -22,8 +22,8 @@ export interface Options {
   dbUser: string;
   /** Undefined until resolved: a generated one is used when nothing supplies it. */
   dbPassword: string | undefined;
-  /** True when the password came from the user (flag, env var, prompt, or the env file). */
-  dbPasswordGiven: boolean;
+  /** Where the password came from: the user (flag, PGSETUP_DB_PASSWORD, prompt), the env file's URL, or nowhere yet. */
+  dbPasswordSource: 'user' | 'env-file' | undefined;
   resetPassword: boolean;
   driver: Driver;
   /** Absolute path of the env file. */

@@ -1,0 +1,331 @@
+import { basename, join, relative } from 'node:path';
+import type { AdminSql } from '../db/admin.js';
+import {
+  alterPasswordSql,
+  createDatabaseSql,
+  createRoleSql,
+  inspectDatabase,
+  inspectRole,
+  isTemplateUtf8,
+  loginError,
+  tryAppLogin,
+  verifyAppCanWrite,
+  type AppLogin,
+} from '../db/provision.js';
+import { generatePassword } from '../db/scram.js';
+import { buildUrl, maskUrl, parseUrl } from '../db/url.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
+import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
+import { isGitIgnored, isGitRepo, isGitTracked } from '../files/git.js';
+import { appendGitignore, gitignoreCovers } from '../files/gitignore.js';
+import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
+import { addSecret } from '../io/secrets.js';
+import { style, type Output } from '../io/output.js';
+import type { Given } from '../options/resolve.js';
+import type { Options } from '../options/types.js';
+import { describeSteps, runSteps } from '../plan/run.js';
+import type { Step, StepOutcome } from '../plan/step.js';
+import { selectProvider } from '../providers/select.js';
+import type { Provider } from '../providers/types.js';
+
+export interface SetupResult {
+  ok: true;
+  dryRun: boolean;
+  changed: boolean;
+  provider: string;
+  host: string;
+  port: number;
+  database: string;
+  role: string;
+  envFile: string;
+  envKey: string;
+  /** The URL with the password masked. */
+  url: string;
+  steps: StepOutcome[];
+  warnings: string[];
+  nextSteps: string[];
+}
+
+/** What the pre-flight inspection decided, before any change is made. */
+interface Decisions {
+  password: string;
+  roleAction: 'create' | 'keep' | 'reset';
+  envReplaceAllowed: boolean;
+}
+
+/** pg-setup [setup]: questions, then server, then provisioning, files and the project. */
+export async function setup(opts: Options, given: Given, out: Output): Promise<SetupResult> {
+  if (opts.interactive) await askForGaps(opts, given);
+  const provider = await selectProvider(opts, given, out);
+
+  // Phase 1: a ready server. Prompts never run while a task list is on screen.
+  const serverSteps = provider.steps();
+  const outcomes: StepOutcome[] = [];
+  if (opts.dryRun) {
+    outcomes.push(...(await describeSteps(serverSteps, out)));
+  } else {
+    outcomes.push(...(await runSteps(serverSteps, out)));
+  }
+
+  // Phase 2: look before touching anything, and settle every question.
+  const endpoint = provider.endpoint();
+  let admin: AdminSql | undefined;
+  try {
+    admin = await provider.admin();
+  } catch (e) {
+    if (!opts.dryRun) throw e;
+  }
+  try {
+    const decisions = admin ? await decide(opts, admin, endpoint, out) : dryRunDecisions(opts);
+    const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+    addSecret(decisions.password);
+    const steps = provisionSteps(opts, provider, () => admin as AdminSql, decisions, url, out);
+    outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
+    const changed = outcomes.some((o) => o.status === 'done');
+    const result: SetupResult = {
+      ok: true,
+      dryRun: opts.dryRun,
+      changed,
+      provider: provider.name,
+      host: endpoint.host,
+      port: endpoint.port,
+      database: opts.dbName,
+      role: opts.dbUser,
+      envFile: opts.envFile,
+      envKey: opts.envKey,
+      url: maskUrl(url),
+      steps: outcomes,
+      warnings: out.warnings,
+      nextSteps: nextSteps(opts),
+    };
+    printSummary(result, out);
+    return result;
+  } finally {
+    await admin?.close();
+  }
+}
+
+/** Interactive only: ask for what flags (or the env file) did not give, defaults pre-filled. */
+async function askForGaps(opts: Options, given: Given): Promise<void> {
+  const { askName, askPassword } = await import('../options/prompts.js');
+  if (!given.dbName) {
+    opts.dbName = await askName('database', '--db-name', 'Database name', opts.dbName);
+    if (!given.dbUser) opts.dbUser = `${opts.dbName}_user`;
+  }
+  if (!given.dbUser) opts.dbUser = await askName('role', '--db-user', 'Database user (role)', opts.dbUser);
+  if (!given.dbPassword) {
+    const pw = await askPassword('Password for that role (Enter to generate a strong one)');
+    if (pw !== undefined) {
+      opts.dbPassword = pw;
+      opts.dbPasswordSource = 'user';
+      addSecret(pw);
+    }
+  }
+}
+
+async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; port: number }, out: Output): Promise<Decisions> {
+  const role = await inspectRole(admin, opts.dbUser);
+  if (role.superuser) out.warn(`Role "${opts.dbUser}" already exists and is a superuser; pg-setup leaves its attributes alone, but an app should not run as a superuser.`);
+  const db = await inspectDatabase(admin, opts.dbName);
+  if (db.exists && db.owner !== opts.dbUser) {
+    throw new UserError(`Database "${opts.dbName}" already exists and belongs to "${db.owner}", not "${opts.dbUser}".`, {
+      hint: `Pass --db-name with another name, or --db-user ${db.owner} to use its owner.`,
+      exitCode: ExitCode.usage,
+    });
+  }
+
+  const envText = (await readTextIfExists(opts.envFile)) ?? '';
+  const currentValue = readEnvValue(envText, opts.envKey);
+  if (countAssignments(envText, opts.envKey) > 1) out.warn(`${opts.envKey} is set more than once in ${opts.envFile}; the last one wins and is the one pg-setup manages.`);
+
+  let password = opts.dbPassword ?? generatePassword();
+  let roleAction: Decisions['roleAction'] = 'create';
+  if (role.exists) {
+    const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres' };
+    const r = opts.dbPassword === undefined ? { ok: false as const, reason: 'password' as const, message: 'no password known' } : await tryAppLogin(login);
+    if (r.ok) {
+      roleAction = 'keep';
+    } else if (r.reason !== 'password' && r.reason !== 'no-database') {
+      throw loginError(login, r);
+    } else {
+      const known = opts.dbPassword === undefined ? 'no password for it is known (none in the env file or flags)' : 'the known password does not log in';
+      let reset = opts.resetPassword;
+      if (!reset && opts.interactive && !opts.dryRun) {
+        const { askConfirm } = await import('../options/prompts.js');
+        reset = await askConfirm(`Role "${opts.dbUser}" exists but ${known}. Set a new password for it? (anything using the old one stops working)`, false);
+      }
+      if (!reset) {
+        throw new UserError(`Role "${opts.dbUser}" already exists and ${known}.`, {
+          hint: 'Pass --reset-password to set a new password (anything using the old one stops working), or pass the right one with --db-password.',
+          exitCode: ExitCode.usage,
+        });
+      }
+      roleAction = 'reset';
+      // A password the user typed or passed is kept; otherwise a fresh one replaces the stale one.
+      if (opts.dbPasswordSource !== 'user') password = generatePassword();
+    }
+  }
+
+  let envReplaceAllowed = opts.overwriteEnv;
+  const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+  if (currentValue !== undefined && currentValue !== desired && !envReplaceAllowed) {
+    const cur = parseUrl(currentValue);
+    const sameTarget = cur && cur.user === opts.dbUser && cur.database === opts.dbName;
+    if (roleAction === 'reset' && sameTarget) {
+      envReplaceAllowed = true; // --reset-password: the stale URL is replaced, with a backup.
+    } else if (opts.interactive && !opts.dryRun) {
+      const { askConfirm } = await import('../options/prompts.js');
+      out.info(`${opts.envKey} in ${relative(opts.projectDir, opts.envFile) || opts.envFile} differs:\n  - ${maskUrl(currentValue)}\n  + ${maskUrl(desired)}`);
+      envReplaceAllowed = await askConfirm(`Replace it? (a backup of ${basename(opts.envFile)} is kept)`, false);
+      if (!envReplaceAllowed) throw new UserError(`Left ${opts.envKey} in ${opts.envFile} as it was; nothing was changed.`, { exitCode: ExitCode.usage });
+    } else {
+      throw new UserError(`${opts.envKey} in ${opts.envFile} already holds a different value (${maskUrl(currentValue)}).`, {
+        hint: `Pass --overwrite-env to replace it (a backup is kept), or --env-key to write another key.`,
+        exitCode: ExitCode.usage,
+      });
+    }
+  }
+  return { password, roleAction, envReplaceAllowed };
+}
+
+function dryRunDecisions(opts: Options): Decisions {
+  return { password: opts.dbPassword ?? generatePassword(), roleAction: 'create', envReplaceAllowed: opts.overwriteEnv };
+}
+
+/** The provisioning and file steps, each checking first whether its effect is already there. */
+function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql, d: Decisions, url: string, out: Output): Step[] {
+  const endpoint = provider.endpoint();
+  const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName };
+  const roleStep: Step = {
+    title: `Create role ${opts.dbUser}`,
+    async check() {
+      const r = await inspectRole(admin(), opts.dbUser);
+      if (!r.exists) return undefined;
+      return d.roleAction === 'reset' ? undefined : 'exists, password works';
+    },
+    async run() {
+      const exists = (await inspectRole(admin(), opts.dbUser)).exists;
+      await admin().query(exists ? alterPasswordSql(opts.dbUser, d.password) : createRoleSql(opts.dbUser, d.password));
+      return exists ? 'new password set' : 'created (LOGIN, not superuser)';
+    },
+    describe: () => [
+      d.roleAction === 'reset'
+        ? `ALTER ROLE "${opts.dbUser}" WITH PASSWORD '<SCRAM-SHA-256 verifier>'`
+        : `CREATE ROLE "${opts.dbUser}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '<SCRAM-SHA-256 verifier>'`,
+    ],
+  };
+  const dbStep: Step = {
+    title: `Create database ${opts.dbName}`,
+    async check() {
+      const s = await inspectDatabase(admin(), opts.dbName);
+      return s.exists ? `exists, owned by ${s.owner}, ${s.encoding}` : undefined;
+    },
+    async run() {
+      await admin().query(createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(admin())));
+      return 'created (UTF8)';
+    },
+    describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],
+  };
+  const verifyStep: Step = {
+    title: `Log in as ${opts.dbUser} over TCP`,
+    async check() {
+      await verifyAppCanWrite(login);
+      return 'can create tables in public';
+    },
+    async run() {
+      return undefined;
+    },
+    describe: () => [`connect to ${endpoint.host}:${endpoint.port}/${opts.dbName} as ${opts.dbUser}; CREATE TABLE + DROP TABLE in public`],
+  };
+  const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
+  const envStep: Step = {
+    title: `Write ${opts.envKey} to ${envRel}`,
+    async check() {
+      const text = await readTextIfExists(opts.envFile);
+      return text !== undefined && readEnvValue(text, opts.envKey) === url ? 'already set' : undefined;
+    },
+    async run() {
+      const text = await readTextIfExists(opts.envFile);
+      const merged = mergeEnvKey(text ?? '', opts.envKey, url);
+      if (merged.action === 'replace' && !d.envReplaceAllowed) {
+        throw usageError(`${opts.envKey} in ${opts.envFile} changed while pg-setup ran.`, 'Run pg-setup again.');
+      }
+      const backup = await writeFileAtomic(opts.envFile, merged.content, {
+        mode: 0o600,
+        backupRoot: merged.action === 'replace' ? opts.projectDir : undefined,
+      });
+      if (text === undefined) return 'created (mode 600)';
+      return merged.action === 'replace' ? `replaced (backup: ${relative(opts.projectDir, backup ?? '')})` : 'added';
+    },
+    describe: () => [`${opts.envKey}=${maskUrl(url)}`],
+  };
+  const exampleFile = join(opts.projectDir, '.env.example');
+  const exampleStep: Step = {
+    title: `List ${opts.envKey} in .env.example`,
+    async check() {
+      const text = await readTextIfExists(exampleFile);
+      return text !== undefined && readEnvValue(text, opts.envKey) !== undefined ? 'already listed' : undefined;
+    },
+    async run() {
+      const text = (await readTextIfExists(exampleFile)) ?? '';
+      await writeFileAtomic(exampleFile, mergeEnvExample(text, opts.envKey, placeholderUrl(opts.driver)).content, { mode: 0o644 });
+      return 'placeholder added (no secret)';
+    },
+    describe: () => [`${opts.envKey}=${placeholderUrl(opts.driver)}`],
+  };
+  const gitignoreFile = join(opts.projectDir, '.gitignore');
+  const ignoreEntries = [envRel.startsWith('..') ? basename(opts.envFile) : envRel, '.pg-setup/'];
+  const missingIgnores = async (): Promise<string[]> => {
+    if (await isGitRepo(opts.projectDir)) {
+      const missing: string[] = [];
+      for (const e of ignoreEntries) if (!(await isGitIgnored(opts.projectDir, e))) missing.push(e);
+      return missing;
+    }
+    const text = (await readTextIfExists(gitignoreFile)) ?? '';
+    return ignoreEntries.filter((e) => !gitignoreCovers(text, e.replace(/\/$/, '')) && !gitignoreCovers(text, e));
+  };
+  const gitignoreStep: Step = {
+    title: `Keep ${envRel} out of git`,
+    async check() {
+      if ((await isGitRepo(opts.projectDir)) && (await isGitTracked(opts.projectDir, opts.envFile))) {
+        out.warn(`${envRel} is tracked by git, so ignoring it has no effect. Untrack it (the file stays on disk): git rm --cached ${envRel} && git commit -m "Stop tracking ${envRel}"`);
+      }
+      return (await missingIgnores()).length === 0 ? 'already ignored' : undefined;
+    },
+    async run() {
+      const missing = await missingIgnores();
+      const text = (await readTextIfExists(gitignoreFile)) ?? '';
+      await writeFileAtomic(gitignoreFile, appendGitignore(text, missing), { mode: 0o644 });
+      return `added ${missing.join(', ')} to .gitignore`;
+    },
+    describe: () => [`append ${ignoreEntries.join(', ')} to .gitignore (if git does not ignore them yet)`],
+  };
+  return [roleStep, dbStep, verifyStep, envStep, exampleStep, gitignoreStep];
+}
+
+function nextSteps(opts: Options): string[] {
+  const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
+  return [`Your app reads ${opts.envKey} from ${envRel}; start it as usual, e.g. uv run uvicorn main:app --reload`, 'Check everything at any time: npx pg-setup doctor'];
+}
+
+function printSummary(r: SetupResult, out: Output): void {
+  const s = style(out);
+  out.info('');
+  if (r.dryRun) {
+    out.info(s.bold('Dry run: nothing was changed.'));
+    return;
+  }
+  if (!r.changed) {
+    out.info(s.green('Everything is already in place; nothing changed.'));
+  } else {
+    out.info(s.green(s.bold('Done.')));
+  }
+  out.info(`  server    ${r.provider}, ${r.host}:${r.port}`);
+  out.info(`  database  ${r.database}, owned by ${r.role}`);
+  out.info(`  ${r.envKey}  ${r.url}  (in ${basename(r.envFile)})`);
+  if (r.changed) {
+    out.info('');
+    out.info(s.bold('Next steps'));
+    r.nextSteps.forEach((n, i) => out.info(`  ${i + 1}. ${n}`));
+  }
+}

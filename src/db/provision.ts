@@ -1,0 +1,154 @@
+import pg from 'pg';
+import { ExitCode, UserError } from '../errors.js';
+import { redact } from '../io/secrets.js';
+import type { AdminSql } from './admin.js';
+import { quoteIdent, quoteLiteral } from './ident.js';
+import { scramVerifier } from './scram.js';
+
+export interface RoleState {
+  exists: boolean;
+  superuser: boolean;
+  createrole: boolean;
+  canLogin: boolean;
+}
+
+export interface DatabaseState {
+  exists: boolean;
+  owner: string | undefined;
+  encoding: string | undefined;
+}
+
+/** Read what the server has for the role. */
+export async function inspectRole(admin: AdminSql, role: string): Promise<RoleState> {
+  const rows = await admin.query(
+    `SELECT rolsuper, rolcreaterole, rolcanlogin FROM pg_roles WHERE rolname = ${quoteLiteral(role)}`,
+  );
+  const r = rows[0];
+  if (!r) return { exists: false, superuser: false, createrole: false, canLogin: false };
+  return { exists: true, superuser: r.rolsuper === true, createrole: r.rolcreaterole === true, canLogin: r.rolcanlogin === true };
+}
+
+/** Read what the server has for the database. */
+export async function inspectDatabase(admin: AdminSql, db: string): Promise<DatabaseState> {
+  const rows = await admin.query(
+    `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = ${quoteLiteral(db)}`,
+  );
+  const r = rows[0];
+  return r ? { exists: true, owner: String(r.owner), encoding: String(r.encoding) } : { exists: false, owner: undefined, encoding: undefined };
+}
+
+/** SQL that creates the app role: LOGIN, no superuser, no createrole, SCRAM verifier (not the password). */
+export function createRoleSql(role: string, password: string): string {
+  return `CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(scramVerifier(password))}`;
+}
+
+/** SQL that sets a new password (SCRAM verifier) on an existing role. */
+export function alterPasswordSql(role: string, password: string): string {
+  return `ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(scramVerifier(password))}`;
+}
+
+/**
+ * SQL that creates the database owned by the role, in UTF8. template0 is only needed when the
+ * server's default encoding is not UTF8 (then the locale must be C to accept UTF8).
+ */
+export function createDatabaseSql(db: string, owner: string, serverEncodingIsUtf8: boolean): string {
+  const base = `CREATE DATABASE ${quoteIdent(db)} OWNER ${quoteIdent(owner)} ENCODING 'UTF8'`;
+  return serverEncodingIsUtf8 ? base : `${base} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`;
+}
+
+/** Is template1 UTF8 (so CREATE DATABASE ... ENCODING 'UTF8' works without template0)? */
+export async function isTemplateUtf8(admin: AdminSql): Promise<boolean> {
+  const rows = await admin.query(`SELECT pg_encoding_to_char(encoding) AS e FROM pg_database WHERE datname = 'template1'`);
+  return rows[0]?.e === 'UTF8';
+}
+
+export interface AppLogin {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export type LoginResult = { ok: true } | { ok: false; reason: 'password' | 'hba' | 'peer' | 'no-database' | 'unreachable' | 'other'; message: string };
+
+/** Try to log in as the app over TCP. Never throws. */
+export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
+  const client = new pg.Client({ ...login, database, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return { ok: true };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    return { ok: false, ...classifyLoginError(e) };
+  }
+}
+
+/** Turn a connection error into a reason a person can act on. */
+export function classifyLoginError(e: unknown): { reason: Exclude<LoginResult, { ok: true }>['reason']; message: string } {
+  const code = (e as { code?: string }).code ?? '';
+  const message = redact((e as Error).message ?? String(e));
+  if (code === '28P01' || /password authentication failed/i.test(message)) return { reason: 'password', message };
+  if (/pg_hba\.conf/i.test(message)) return { reason: 'hba', message };
+  if (/(peer|ident) authentication failed/i.test(message)) return { reason: 'peer', message };
+  if (code === '3D000') return { reason: 'no-database', message };
+  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code) || /timeout|ECONNREFUSED/i.test(message)) {
+    return { reason: 'unreachable', message };
+  }
+  return { reason: 'other', message };
+}
+
+/** A UserError that explains a failed app login in plain words, with the fix. */
+export function loginError(login: AppLogin, r: Exclude<LoginResult, { ok: true }>): UserError {
+  const who = `role "${login.user}" on ${login.host}:${login.port}/${login.database}`;
+  switch (r.reason) {
+    case 'password':
+      return new UserError(`The server rejected the password for ${who}.`, {
+        hint: 'Run pg-setup again with --reset-password to set a new one, or pass the right one with --db-password.',
+        exitCode: ExitCode.auth,
+      });
+    case 'hba':
+      return new UserError(`No pg_hba.conf rule lets ${who} log in over TCP: ${r.message}`, {
+        hint: `Add a line such as "host ${login.database} ${login.user} 127.0.0.1/32 scram-sha-256" to pg_hba.conf (SHOW hba_file; tells where it is), then reload the server (SELECT pg_reload_conf();).`,
+        exitCode: ExitCode.auth,
+      });
+    case 'peer':
+      return new UserError(`The server uses peer/ident authentication for ${who}, which only works for a matching OS user.`, {
+        hint: 'Change the matching pg_hba.conf line to scram-sha-256 for host connections and reload the server.',
+        exitCode: ExitCode.auth,
+      });
+    case 'unreachable':
+      return new UserError(`Cannot reach PostgreSQL at ${login.host}:${login.port}: ${r.message}`, {
+        hint: 'Start the server, or choose one with --provider (auto, apt, brew, docker, local).',
+        exitCode: ExitCode.server,
+      });
+    default:
+      return new UserError(`Logging in as ${who} failed: ${r.message}`, { exitCode: ExitCode.auth });
+  }
+}
+
+/** Verify as the app: log in over TCP and create and drop a scratch table in public. */
+export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
+  const client = new pg.Client({ ...login, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw loginError(login, { ok: false, ...classifyLoginError(e) } as Exclude<LoginResult, { ok: true }>);
+  }
+  const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
+  try {
+    await client.query(`CREATE TABLE ${table} (id int)`);
+    await client.query(`DROP TABLE ${table}`);
+  } catch (e) {
+    throw new UserError(`Role "${login.user}" can log in but cannot create tables in ${login.database}.public: ${redact((e as Error).message)}`, {
+      hint: `As a superuser: GRANT CREATE ON SCHEMA public TO ${quoteIdent(login.user)}; (in database ${login.database}).`,
+      exitCode: ExitCode.auth,
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

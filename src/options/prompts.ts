@@ -1,0 +1,61 @@
+/**
+ * The only module that imports @inquirer/prompts (loaded lazily: --help and CI runs never pay
+ * for it). Every question has its default pre-filled; Ctrl-C becomes exit 130.
+ */
+import { InterruptedError } from '../errors.js';
+import { checkName } from '../db/ident.js';
+
+type Inquirer = typeof import('@inquirer/prompts');
+let inquirer: Inquirer | undefined;
+async function load(): Promise<Inquirer> {
+  inquirer ??= await import('@inquirer/prompts');
+  return inquirer;
+}
+
+async function guard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') throw new InterruptedError();
+    throw e;
+  }
+}
+
+const out = () => ({ output: process.stderr });
+
+/** Ask for a role or database name, validated as the flags are. */
+export async function askName(kind: 'database' | 'role', flag: string, message: string, def: string): Promise<string> {
+  const { input } = await load();
+  return guard(
+    input(
+      {
+        message,
+        default: def,
+        validate: (v: string) => {
+          const err = checkName(kind, flag, v.trim());
+          return err ? `${err.message} ${err.hint ?? ''}`.trim() : true;
+        },
+      },
+      out(),
+    ).then((v) => v.trim()),
+  );
+}
+
+/** Ask for a password; empty means "generate one". */
+export async function askPassword(message: string): Promise<string | undefined> {
+  const { password } = await load();
+  const v = await guard(password({ message, mask: '*' }, out()));
+  return v === '' ? undefined : v;
+}
+
+/** Yes/no with a default. */
+export async function askConfirm(message: string, def: boolean): Promise<boolean> {
+  const { confirm } = await load();
+  return guard(confirm({ message, default: def }, out()));
+}
+
+/** Pick one of several choices. */
+export async function askSelect<T extends string>(message: string, choices: { value: T; name: string; description?: string }[], def?: T): Promise<T> {
+  const { select } = await load();
+  return guard(select<T>({ message, choices, default: def }, out()));
+}

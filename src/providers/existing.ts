@@ -1,0 +1,122 @@
+import { connectAdmin, type AdminSql, type PgConnection } from '../db/admin.js';
+import { parseUrl } from '../db/url.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
+import { addSecret } from '../io/secrets.js';
+import type { Options } from '../options/types.js';
+import type { Step } from '../plan/step.js';
+import type { Endpoint, Provider, ProviderStatus } from './types.js';
+
+/** Unix socket folders libpq builds commonly use. */
+const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
+
+/**
+ * A server that is already running: pg-setup only provisions on it. The superuser session
+ * comes from --admin-url / PGSETUP_ADMIN_URL, else from libpq conventions (PG* variables,
+ * ~/.pgpass, the unix socket).
+ */
+export function existingProvider(opts: Options): Provider {
+  if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
+  const endpoint: Endpoint = { host: opts.host, port: opts.port };
+  const admin = () => openAdmin(opts, endpoint);
+  const ready: Step = {
+    title: `Check PostgreSQL on ${endpoint.host}:${endpoint.port}`,
+    async check() {
+      const session = await admin();
+      try {
+        const rows = await session.query('SHOW server_version');
+        return `PostgreSQL ${String(rows[0]?.server_version ?? '').split(' ')[0]}, superuser via ${session.via}`;
+      } finally {
+        await session.close();
+      }
+    },
+    async run() {
+      return undefined;
+    },
+    describe: () => [`connect as a superuser to ${endpoint.host}:${endpoint.port}`],
+  };
+  return {
+    name: 'existing',
+    async detect(): Promise<ProviderStatus> {
+      try {
+        const s = await admin();
+        const rows = await s.query('SHOW server_version');
+        await s.close();
+        const version = String(rows[0]?.server_version ?? '').split(' ')[0];
+        return { name: 'existing', state: 'running', detail: `PostgreSQL ${version} on ${endpoint.host}:${endpoint.port}`, version };
+      } catch (e) {
+        return { name: 'existing', state: 'unavailable', detail: (e as Error).message.split('\n')[0] ?? '' };
+      }
+    },
+    steps: () => [ready],
+    endpoint: () => endpoint,
+    admin,
+  };
+}
+
+/** Connect as a superuser, trying the admin URL, then TCP with PG* defaults, then unix sockets. */
+async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
+  if (opts.adminUrl) {
+    const u = parseUrl(opts.adminUrl);
+    if (!u) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
+    addSecret(u.password);
+    return connectOrExplain({ host: u.host, port: u.port, user: u.user, password: u.password || undefined, database: u.database || 'postgres' }, true);
+  }
+  const attempts: PgConnection[] = [
+    { host: endpoint.host, port: endpoint.port, user: process.env.PGUSER, database: process.env.PGDATABASE ?? 'postgres' },
+  ];
+  if (['localhost', '127.0.0.1', '::1'].includes(endpoint.host)) {
+    for (const dir of SOCKET_DIRS) attempts.push({ host: dir, port: endpoint.port, user: process.env.PGUSER, database: 'postgres' });
+  }
+  const reasons: string[] = [];
+  for (const conn of attempts) {
+    try {
+      const session = await connectAdmin({ ...conn, connectionTimeoutMillis: 3000 });
+      if (await isSuperuser(session)) return session;
+      reasons.push(`${session.via}: not a superuser`);
+      await session.close();
+    } catch (e) {
+      reasons.push(`${conn.host}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const unreachable = reasons.every((r) => /ECONNREFUSED|ENOENT|timeout|ENOTFOUND|EHOSTUNREACH/i.test(r));
+  if (unreachable) throw serverUnreachable(endpoint);
+  throw new UserError(`Could not open a superuser session on ${endpoint.host}:${endpoint.port} (${reasons.join('; ')}).`, {
+    hint: 'Pass --admin-url postgres://postgres:PASSWORD@HOST:PORT/postgres (or set PGSETUP_ADMIN_URL), or set PGUSER/PGPASSWORD.',
+    exitCode: ExitCode.auth,
+  });
+}
+
+async function connectOrExplain(conn: PgConnection, fromUrl: boolean): Promise<AdminSql> {
+  let session: AdminSql;
+  try {
+    session = await connectAdmin(conn);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (/ECONNREFUSED|ENOTFOUND|timeout|EHOSTUNREACH/i.test(`${err.code} ${err.message}`)) throw serverUnreachable(conn);
+    throw new UserError(`The admin credentials were rejected by ${conn.host}:${conn.port}: ${err.message}`, {
+      hint: fromUrl ? 'Check the user and password in --admin-url / PGSETUP_ADMIN_URL.' : 'Pass --admin-url with a superuser.',
+      exitCode: ExitCode.auth,
+    });
+  }
+  if (!(await isSuperuser(session))) {
+    await session.close();
+    throw new UserError(`The admin URL's user on ${conn.host}:${conn.port} is not a superuser, so it cannot create roles and databases.`, {
+      hint: 'Pass --admin-url with a superuser (e.g. postgres).',
+      exitCode: ExitCode.auth,
+    });
+  }
+  return session;
+}
+
+async function isSuperuser(session: AdminSql): Promise<boolean> {
+  const rows = await session.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`);
+  return rows[0]?.rolsuper === true;
+}
+
+/** The error for "nothing answers there", with the providers that could start a server. */
+export function serverUnreachable(ep: { host: string; port: number }): UserError {
+  return new UserError(`No PostgreSQL server answers on ${ep.host}:${ep.port}.`, {
+    hint: 'Start your server, or let pg-setup start one: --provider auto (or apt, brew, docker, local).',
+    exitCode: ExitCode.server,
+  });
+}

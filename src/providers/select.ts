@@ -1,0 +1,10 @@
+import type { Output } from '../io/output.js';
+import type { Given } from '../options/resolve.js';
+import type { Options } from '../options/types.js';
+import { existingProvider } from './existing.js';
+import type { Provider } from './types.js';
+
+/** Pick the provider for this run. */
+export async function selectProvider(opts: Options, _given: Given, _out: Output): Promise<Provider> {
+  return existingProvider(opts);
+}
