@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // PostgreSQL clusters, real uv/Python). CI runs both on Node 20 and `fast` on Node 24.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
         test: { name: 'fast', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },

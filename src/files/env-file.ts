@@ -40,10 +40,10 @@ export function mergeEnvKey(content: string, key: string, value: string): EnvMer
   const lines = content.split('\n');
   const re = assignmentRegex(key);
   for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i] as string;
-    const m = re.exec(l);
+    const raw = lines[i] as string;
+    const cr = raw.endsWith('\r') ? '\r' : '';
+    const m = re.exec(cr ? raw.slice(0, -1) : raw);
     if (!m) continue;
-    const cr = l.endsWith('\r') ? '\r' : '';
     lines[i] = `${m[1]}${quoteEnvValue(value)}${cr}`;
     return { action: 'replace', content: lines.join('\n'), previous: current };
   }
@@ -60,7 +60,7 @@ export function removeEnvKey(content: string, key: string): string {
   const re = assignmentRegex(key);
   return content
     .split('\n')
-    .filter((l) => !re.test(l))
+    .filter((l) => !re.test(l.replace(/\r$/, '')))
     .join('\n');
 }
 
