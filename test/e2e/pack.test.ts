@@ -8,8 +8,9 @@ import { ROOT } from '../helpers/cli.js';
 const work = mkdtempSync(join(tmpdir(), 'pgsetup-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+// --ignore-scripts: npm test built dist/ already, and a rebuild would pull it from under the other test files.
 test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --help` works in an empty folder', () => {
-  const packOut = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const packOut = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const [info] = JSON.parse(packOut) as { filename: string; files: { path: string }[] }[];
   const paths = info!.files.map((f) => f.path);
   expect(paths).toContain('bin/pg-setup.js');
