@@ -16,7 +16,7 @@ import { generatePassword } from '../db/scram.js';
 import { buildUrl, maskUrl, parseUrl } from '../db/url.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
-import { isGitIgnored, isGitRepo, isGitTracked } from '../files/git.js';
+import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { appendGitignore, gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import { addSecret } from '../io/secrets.js';
@@ -276,18 +276,17 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
   const gitignoreFile = join(opts.projectDir, '.gitignore');
   const ignoreEntries = [envRel.startsWith('..') ? basename(opts.envFile) : envRel, '.pg-setup/'];
   const missingIgnores = async (): Promise<string[]> => {
-    if (await isGitRepo(opts.projectDir)) {
-      const missing: string[] = [];
-      for (const e of ignoreEntries) if (!(await isGitIgnored(opts.projectDir, e))) missing.push(e);
-      return missing;
-    }
     const text = (await readTextIfExists(gitignoreFile)) ?? '';
-    return ignoreEntries.filter((e) => !gitignoreCovers(text, e.replace(/\/$/, '')) && !gitignoreCovers(text, e));
+    const notListed = ignoreEntries.filter((e) => !gitignoreCovers(text, e.replace(/\/$/, '')) && !gitignoreCovers(text, e));
+    // Listed in the project's own .gitignore settles it; otherwise git knows about other patterns.
+    if (notListed.length === 0 || !isGitRepo(opts.projectDir)) return notListed;
+    const ignored = await gitIgnoredOf(opts.projectDir, notListed);
+    return notListed.filter((e) => !ignored.has(e));
   };
   const gitignoreStep: Step = {
     title: `Keep ${envRel} out of git`,
     async check() {
-      if ((await isGitRepo(opts.projectDir)) && (await isGitTracked(opts.projectDir, opts.envFile))) {
+      if (isGitRepo(opts.projectDir) && (await isGitTracked(opts.projectDir, opts.envFile))) {
         out.warn(`${envRel} is tracked by git, so ignoring it has no effect. Untrack it (the file stays on disk): git rm --cached ${envRel} && git commit -m "Stop tracking ${envRel}"`);
       }
       return (await missingIgnores()).length === 0 ? 'already ignored' : undefined;

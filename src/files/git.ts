@@ -1,15 +1,22 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { run } from '../io/exec.js';
 
-/** Is `dir` inside a git work tree? */
-export async function isGitRepo(dir: string): Promise<boolean> {
-  const r = await run('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
-  return r.exitCode === 0 && r.stdout.trim() === 'true';
+/**
+ * Is `dir` inside a git work tree? Looks for `.git` upwards instead of spawning git: this runs
+ * on every setup, and most answers are found without a child process.
+ */
+export function isGitRepo(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
-/** Does git ignore `path` (any pattern, any .gitignore, global excludes)? */
-export async function isGitIgnored(dir: string, path: string): Promise<boolean> {
-  const r = await run('git', ['check-ignore', '-q', '--', path], { cwd: dir, reject: false });
-  return r.exitCode === 0;
+/** Which of `paths` git ignores (any pattern, any .gitignore, global excludes), in one call. */
+export async function gitIgnoredOf(dir: string, paths: string[]): Promise<Set<string>> {
+  const r = await run('git', ['check-ignore', '--', ...paths], { cwd: dir, reject: false });
+  return new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
 }
 
 /** Is `path` tracked by git (so ignoring it has no effect)? */

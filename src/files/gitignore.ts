@@ -4,10 +4,13 @@
 export function gitignoreCovers(content: string, entry: string): boolean {
   const want = new Set([entry, `/${entry}`, `${entry}/`, `/${entry}/`]);
   if (entry === '.env') want.add('.env*').add('*.env').add('.env.*');
-  return content
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .some((l) => want.has(l));
+  // The last matching line decides, as in git: a later `!.env` re-includes the file.
+  let covered = false;
+  for (const line of content.split(/\r?\n/).map((l) => l.trim())) {
+    if (want.has(line)) covered = true;
+    else if (line.startsWith('!') && want.has(line.slice(1))) covered = false;
+  }
+  return covered;
 }
 
 /** Append `entries` not already covered, keeping the file's line endings. */

@@ -1,6 +1,6 @@
 import { accessSync, appendFileSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa, type Options as ExecaOptions } from 'execa';
+import type { Options as ExecaOptions } from 'execa';
 import { redact } from './secrets.js';
 
 export interface RunOptions {
@@ -50,6 +50,8 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     timeout: opts.timeoutMs,
     stripFinalNewline: true,
   };
+  // Loaded on first use: execa is the heaviest import on the start-up path and many runs spawn nothing.
+  const { execa } = await import('execa');
   const result = await execa(file, argv, execaOpts);
   const out: RunResult = {
     exitCode: result.exitCode ?? (result.failed ? 1 : 0),

@@ -17,17 +17,18 @@ const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
 export function existingProvider(opts: Options): Provider {
   if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
   const endpoint: Endpoint = { host: opts.host, port: opts.port };
-  const admin = () => openAdmin(opts, endpoint);
+  // One superuser session per run: the readiness check opens it and provisioning reuses it.
+  let session: Promise<AdminSql> | undefined;
+  const admin = () => (session ??= openAdmin(opts, endpoint).catch((e: unknown) => {
+    session = undefined;
+    throw e;
+  }));
   const ready: Step = {
     title: `Check PostgreSQL on ${endpoint.host}:${endpoint.port}`,
     async check() {
-      const session = await admin();
-      try {
-        const rows = await session.query('SHOW server_version');
-        return `PostgreSQL ${String(rows[0]?.server_version ?? '').split(' ')[0]}, superuser via ${session.via}`;
-      } finally {
-        await session.close();
-      }
+      const s = await admin();
+      const rows = await s.query('SHOW server_version');
+      return `PostgreSQL ${String(rows[0]?.server_version ?? '').split(' ')[0]}, superuser via ${s.via}`;
     },
     async run() {
       return undefined;
@@ -40,7 +41,6 @@ export function existingProvider(opts: Options): Provider {
       try {
         const s = await admin();
         const rows = await s.query('SHOW server_version');
-        await s.close();
         const version = String(rows[0]?.server_version ?? '').split(' ')[0];
         return { name: 'existing', state: 'running', detail: `PostgreSQL ${version} on ${endpoint.host}:${endpoint.port}`, version };
       } catch (e) {

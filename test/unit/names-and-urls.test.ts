@@ -66,6 +66,7 @@ test('the SCRAM verifier has the shape PostgreSQL stores and differs per salt', 
 test('.gitignore: existing patterns count, nothing is duplicated', () => {
   expect(gitignoreCovers('node_modules\n/.env\n', '.env')).toBe(true);
   expect(gitignoreCovers('.env.local\n', '.env')).toBe(false);
+  expect(gitignoreCovers('.env*\n!.env\n', '.env')).toBe(false);
   expect(appendGitignore('a\r\nb', ['.env', '.pg-setup/'])).toBe('a\r\nb\r\n.env\r\n.pg-setup/\r\n');
   expect(appendGitignore('.env\n.pg-setup/\n', ['.env', '.pg-setup/'])).toBe('.env\n.pg-setup/\n');
 });
