@@ -12,9 +12,22 @@ export interface EnvPyInputs {
   models: string[];
 }
 
+/** Names env.py itself binds: an app object with one of these names is imported under an alias. */
+const ENV_PY_NAMES = new Set(['asyncio', 'sys', 'fileConfig', 'context', 'pool', 'Connection', 'async_engine_from_config', 'config', 'target_metadata']);
+
+/** The name env.py uses for an imported object (`config` would clash with Alembic's config). */
+export function envLocalName(name: string): string {
+  return ENV_PY_NAMES.has(name) ? `app_${name}` : name;
+}
+
+function importLine(module: string, name: string): string {
+  const local = envLocalName(name);
+  return local === name ? `from ${module} import ${name}` : `from ${module} import ${name} as ${local}`;
+}
+
 /** The Python import block of env.py: settings, base, then each model module (# noqa: F401). */
 export function renderEnvImports(i: EnvPyInputs): string {
-  const lines = [`from ${i.url.module} import ${i.url.name}`, `from ${i.base.module} import ${i.base.name}`];
+  const lines = [importLine(i.url.module, i.url.name), importLine(i.base.module, i.base.name)];
   for (const m of i.models) {
     if (m === i.base.module || m === i.url.module) continue;
     // Imported only so their tables register on the metadata.
@@ -27,8 +40,8 @@ export function renderEnvImports(i: EnvPyInputs): string {
 export function renderEnvPy(template: string, i: EnvPyInputs): string {
   return template
     .replace('{{IMPORTS}}', renderEnvImports(i))
-    .replace('{{URL_EXPR}}', i.url.expr)
-    .replace('{{METADATA_EXPR}}', `${i.base.name}.metadata`);
+    .replace('{{URL_EXPR}}', i.url.expr.replace(new RegExp(`^(str\\()?${i.url.name}\\b`), `$1${envLocalName(i.url.name)}`))
+    .replace('{{METADATA_EXPR}}', `${envLocalName(i.base.name)}.metadata`);
 }
 
 /** The files of a new Alembic setup, relative path -> content; the script folder is `dir`. */

@@ -84,12 +84,13 @@ function diffLines(a: string[], b: string[]): Op[] {
         middle.push('=');
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-        middle.push('+');
-        j++;
-      } else {
+      } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+        // Removals before additions, as diff -u prints them.
         middle.push('-');
         i++;
+      } else {
+        middle.push('+');
+        j++;
       }
     }
   }
