@@ -168,7 +168,9 @@ export function findVenvPython(projectDir: string): string | undefined {
 export async function analyzeProject(projectDir: string, overrides: AnalysisOverrides = {}): Promise<ProjectAnalysis> {
   const py = plainPython(projectDir);
   const script = join(templatesDir(), 'python', 'analyze.py');
-  const r = await run(py.cmd, [...py.args, script, projectDir, JSON.stringify(overrides)], { cwd: projectDir, reject: false });
+  // Only the override fields, picked one by one: callers pass their whole context, secrets included.
+  const picked: AnalysisOverrides = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
+  const r = await run(py.cmd, [...py.args, script, projectDir, JSON.stringify(picked)], { cwd: projectDir, reject: false });
   if (r.exitCode !== 0) {
     throw new UserError(`Could not read the Python project in ${projectDir}.`, {
       hint: `The analyzer failed: ${r.stderr.split('\n').slice(-3).join(' ')}`,

@@ -110,7 +110,9 @@ async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; n
  */
 export function projectSteps(ctx: ProjectContext): Step[] {
   const r = new ProjectRun(ctx);
-  return [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), sqliteStep(r)];
+  const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), sqliteStep(r)];
+  // A dry run reports what it would do; only the analysis (read-only) really runs.
+  return ctx.dryRun ? steps.map((s, i) => (i === 0 ? s : { ...s, run: async () => `would ${s.describe().join('; ')}` })) : steps;
 }
 
 function analyzeStep(r: ProjectRun): Step {

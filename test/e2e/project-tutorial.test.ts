@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
@@ -20,9 +20,11 @@ beforeAll(async () => {
   writeEnv(dir, 'DATABASE_URL', url);
   // A leftover SQLite file from the tutorial's earlier parts.
   writeFileSync(join(dir, 'blog.db'), 'SQLite format 3\0');
+  process.env.PGSETUP_TRACE_EXEC = join(dir, '.pg-setup-trace');
   const t0 = performance.now();
   firstRun = await runSteps(projectSteps(makeContext(cluster, dir, url, 'blog_user', { sqlite: 'delete' })));
   firstRunMs = performance.now() - t0;
+  delete process.env.PGSETUP_TRACE_EXEC;
   console.log(`full run of the project steps on tutorial-blog: ${(firstRunMs / 1000).toFixed(2)} s`);
   for (const o of firstRun) console.log(`  [${o.status}] ${o.title}: ${o.detail}`);
 });
@@ -33,6 +35,14 @@ const uv = (args: string[]) => run('uv', args, { cwd: dir, env: { UV_PYTHON_DOWN
 describe('tutorial blog, fresh database', () => {
   test('every step did its work on the first run', () => {
     expect(firstRun.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'done', 'done']);
+  });
+
+  test('no child process got the database password in its argv', () => {
+    const trace = readFileSync(join(dir, '.pg-setup-trace'), 'utf8');
+    expect(trace).toContain('migrate.py');
+    expect(trace).not.toContain('pw-blog_user');
+    expect(trace).not.toContain(encodeURIComponent('pw-blog_user%x'));
+    rmSync(join(dir, '.pg-setup-trace'));
   });
 
   test('the code is wired like the tutorial: settings.database_url, no check_same_thread, no create_all', () => {
@@ -87,6 +97,13 @@ describe('tutorial blog, fresh database', () => {
     } finally {
       app.kill('SIGTERM');
     }
+  });
+
+  test('a dry run on the wired project reports without touching anything', async () => {
+    const before = snapshot(dir);
+    const dry = await runSteps(projectSteps(makeContext(cluster, dir, url, 'blog_user', { dryRun: true, sqlite: 'delete' })));
+    expect(dry.filter((o) => o.status === 'done').map((o) => o.title)).toEqual(['Read the Python project', 'Check the tables and alembic_version in PostgreSQL']);
+    expect(snapshot(dir)).toEqual(before);
   });
 
   test('a second run changes nothing and adds no revision', async () => {
