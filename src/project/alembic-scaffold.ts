@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BaseInfo, ProjectAnalysis } from './analysis.js';
+import { templatesDir } from './analysis.js';
+import type { UrlSource } from './wiring.js';
+
+/** What env.py must import and read, decided from the analysis and the wiring. */
+export interface EnvPyInputs {
+  url: UrlSource;
+  base: Pick<BaseInfo, 'module' | 'name'>;
+  models: string[];
+}
+
+/** Names env.py itself binds: an app object with one of these names is imported under an alias. */
+const ENV_PY_NAMES = new Set(['asyncio', 'sys', 'fileConfig', 'context', 'pool', 'Connection', 'async_engine_from_config', 'config', 'target_metadata']);
+
+/** The name env.py uses for an imported object (`config` would clash with Alembic's config). */
+export function envLocalName(name: string): string {
+  return ENV_PY_NAMES.has(name) ? `app_${name}` : name;
+}
+
+function importLine(module: string, name: string): string {
+  const local = envLocalName(name);
+  return local === name ? `from ${module} import ${name}` : `from ${module} import ${name} as ${local}`;
+}
+
+/** The Python import block of env.py: settings, base, then each model module (# noqa: F401). */
+export function renderEnvImports(i: EnvPyInputs): string {
+  const lines = [importLine(i.url.module, i.url.name), importLine(i.base.module, i.base.name)];
+  for (const m of i.models) {
+    if (m === i.base.module || m === i.url.module) continue;
+    // Imported only so their tables register on the metadata.
+    lines.push(`import ${m}  # noqa: F401`);
+  }
+  return lines.join('\n');
+}
+
+/** env.py from the template with its placeholders filled. */
+export function renderEnvPy(template: string, i: EnvPyInputs): string {
+  return template
+    .replace('{{IMPORTS}}', renderEnvImports(i))
+    .replace('{{URL_EXPR}}', i.url.expr.replace(new RegExp(`^(str\\()?${i.url.name}\\b`), `$1${envLocalName(i.url.name)}`))
+    .replace('{{METADATA_EXPR}}', `${envLocalName(i.base.name)}.metadata`);
+}
+
+/** The files of a new Alembic setup, relative path -> content; the script folder is `dir`. */
+export async function renderAlembicFiles(i: EnvPyInputs, dir = 'alembic'): Promise<Record<string, string>> {
+  const t = join(templatesDir(), 'alembic');
+  const read = (p: string) => readFile(join(t, p), 'utf8');
+  const ini = (await read('alembic.ini')).replace('%(here)s/alembic', `%(here)s/${dir}`);
+  return {
+    'alembic.ini': ini,
+    [`${dir}/env.py`]: renderEnvPy(await read('alembic/env.py'), i),
+    [`${dir}/script.py.mako`]: await read('alembic/script.py.mako'),
+    [`${dir}/README`]: await read('alembic/README'),
+  };
+}
+
+/** The Alembic script folder this project uses (alembic.ini's script_location, else `alembic`). */
+export function alembicDir(a: ProjectAnalysis): string {
+  if (a.alembic.dir) return a.alembic.dir;
+  const loc = a.alembic.scriptLocation?.replace('%(here)s/', '') ?? 'alembic';
+  return loc || 'alembic';
+}
+
+/** What an existing env.py lacks for pg-setup's migration run; empty when it is wired. */
+export function findEnvGaps(a: ProjectAnalysis, i: EnvPyInputs): string[] {
+  const env = a.alembic.env;
+  const dir = alembicDir(a);
+  if (!env) return [`${dir}/env.py is missing`];
+  const gaps: string[] = [];
+  if (env.error) gaps.push(`${dir}/env.py does not parse: ${env.error}`);
+  if (!env.targetMetadata) gaps.push(`target_metadata is None: set target_metadata = ${i.base.name}.metadata (from ${i.base.module} import ${i.base.name})`);
+  if (!env.setsUrl) gaps.push(`the URL is not taken from settings: config.set_main_option("sqlalchemy.url", ${i.url.expr}.replace("%", "%%"))`);
+  const missingModels = i.models.filter((m) => !env.imports.some((imp) => m === imp || m.startsWith(`${imp}.`)));
+  if (missingModels.length) gaps.push(`model modules not imported, so autogenerate cannot see their tables: ${missingModels.join(', ')}`);
+  return gaps;
+}
+
+/** Relative paths of the scaffold files that are not there yet (existing ones are never overwritten). */
+export function listMissingScaffold(projectDir: string, files: Record<string, string>): string[] {
+  return Object.keys(files).filter((f) => !existsSync(join(projectDir, f)));
+}
+
+/** Create the versions folder (Alembic needs it even when empty). */
+export async function ensureVersionsDir(projectDir: string, dir: string): Promise<void> {
+  await mkdir(join(projectDir, dir, 'versions'), { recursive: true });
+}

@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, UserError } from '../errors.js';
+import { run, which } from '../io/exec.js';
+
+/** A source range: 1-based lines, 0-based columns in code points, end exclusive. */
+export interface Span {
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
+
+export interface SettingsField {
+  name: string;
+  annotation: string;
+  default: string | null;
+  defaultIsSqlite: boolean;
+  alias: string | null;
+  line: number;
+  endLine: number;
+  /** From the end of the annotation to the end of a plain default value. */
+  defaultSpan: Span | null;
+}
+
+export interface SettingsInfo {
+  module: string;
+  file: string;
+  className: string;
+  /** `settings = Settings()` (call false) or `def get_settings(): return Settings()` (call true). */
+  instance: { module: string; name: string; call: boolean } | null;
+  envPrefix: string;
+  caseSensitive: boolean;
+  fields: SettingsField[];
+  /** The field that holds the database URL, with the env key that feeds it. */
+  urlField: (SettingsField & { envKey: string; span: Span }) | null;
+  insertAfterLine: number;
+  /** Line of a lone `pass` in the class body, replaced when a field is added. */
+  replacePassLine: number | null;
+  indent: number;
+  others: string[];
+}
+
+export interface BaseInfo {
+  module: string;
+  file: string | null;
+  name: string;
+  kind: 'class' | 'declarative_base()' | 'sqlmodel' | 'given';
+  others?: string[];
+}
+
+export interface EngineKeyword {
+  name: string;
+  text: string;
+  span: Span;
+  valueSpan: Span;
+  dict?: { key: string | null; span: Span }[];
+}
+
+export interface EngineCall {
+  module: string;
+  file: string;
+  func: 'create_async_engine' | 'create_engine';
+  span: Span;
+  url: {
+    text: string;
+    span: Span;
+    kind: 'literal' | 'constant' | 'expression';
+    sqlite: boolean;
+    constant?: { name: string; line: number; endLine: number; alone: boolean; uses: number; value: string | null };
+  } | null;
+  keywords: EngineKeyword[];
+  /** Spans of all arguments in source order (positional and keyword). */
+  argSpans: Span[];
+  /** How this module refers to the settings instance, when it already imports it. */
+  settingsLocal: string | null;
+  importInsertLine: number;
+}
+
+export interface CreateAllCall {
+  module: string;
+  file: string;
+  function: string | null;
+  inStartup: boolean;
+  text: string;
+  line: number;
+  endLine: number;
+  indent: number;
+  alone: boolean;
+  leavesEmptyBody: boolean;
+}
+
+export type ManagerKind = 'uv' | 'poetry' | 'pip' | 'unknown';
+
+export interface ProjectAnalysis {
+  projectDir: string;
+  manager: {
+    kind: ManagerKind;
+    evidence: string;
+    dependencies: { name: string; extras: string[] }[];
+    venv: { dir: string; python: string; installed: string[] } | null;
+  };
+  parseErrors: { file: string; error: string }[];
+  settings: SettingsInfo | null;
+  base: BaseInfo | null;
+  models: { modules: string[]; classes: { module: string; file: string; name: string; table: string | null }[] };
+  engines: EngineCall[];
+  createAll: CreateAllCall[];
+  sqlite: { module: string; file: string; line: number; url: string; path: string | null }[];
+  alembic: {
+    ini: boolean;
+    scriptLocation: string | null;
+    iniUrl: boolean | null;
+    dir: string | null;
+    env: { targetMetadata: boolean; setsUrl: boolean; imports: string[]; error?: string } | null;
+    revisions: { id: string; down: string[]; file: string }[];
+    heads: string[];
+  };
+  isSqlalchemy: boolean;
+}
+
+/** Flags that name what the analysis could not find (or found wrongly). */
+export interface AnalysisOverrides {
+  /** `--settings module:obj` (or `module:get_settings()`). */
+  settings?: string | undefined;
+  /** `--url-field name`: the settings field that holds the database URL. */
+  urlField?: string | undefined;
+  /** `--base module:Base`. */
+  base?: string | undefined;
+  /** `--models mod1,mod2`: modules that define mapped classes. */
+  models?: string[] | undefined;
+}
+
+/** Folder of the real template files, from src/project or dist/project alike. */
+export function templatesDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+}
+
+/** How to start a Python that does not need the project's packages (the analyzer). */
+export function plainPython(projectDir: string): { cmd: string; args: string[] } {
+  const venvPy = findVenvPython(projectDir);
+  if (venvPy) return { cmd: venvPy, args: [] };
+  if (which('uv')) return { cmd: 'uv', args: ['run', '--no-project', 'python'] };
+  const py = which('python3') ?? which('python');
+  if (!py) {
+    throw new UserError('No Python interpreter found to read the project.', {
+      hint: 'Install Python 3.10+ or uv (https://docs.astral.sh/uv/), or create the project venv (.venv).',
+      exitCode: ExitCode.project,
+    });
+  }
+  return { cmd: py, args: [] };
+}
+
+/** The project venv's interpreter, if there is one (.venv or venv). */
+export function findVenvPython(projectDir: string): string | undefined {
+  for (const dir of ['.venv', 'venv']) {
+    const py = process.platform === 'win32' ? join(projectDir, dir, 'Scripts', 'python.exe') : join(projectDir, dir, 'bin', 'python');
+    if (existsSync(py)) return py;
+  }
+  return undefined;
+}
+
+/**
+ * Read the project's layout with the ast-based helper (templates/python/analyze.py).
+ * Never imports the user's code, so it works before dependencies are installed.
+ */
+export async function analyzeProject(projectDir: string, overrides: AnalysisOverrides = {}): Promise<ProjectAnalysis> {
+  const py = plainPython(projectDir);
+  const script = join(templatesDir(), 'python', 'analyze.py');
+  // Only the override fields, picked one by one: callers pass their whole context, secrets included.
+  const picked: AnalysisOverrides = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
+  const r = await run(py.cmd, [...py.args, script, projectDir, JSON.stringify(picked)], { cwd: projectDir, reject: false });
+  if (r.exitCode !== 0) {
+    throw new UserError(`Could not read the Python project in ${projectDir}.`, {
+      hint: `The analyzer failed: ${r.stderr.split('\n').slice(-3).join(' ')}`,
+      exitCode: ExitCode.project,
+    });
+  }
+  return parseAnalysis(r.stdout);
+}
+
+/** Parse the analyzer's JSON output (the last line: uv may print notes before it). */
+export function parseAnalysis(stdout: string): ProjectAnalysis {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as ProjectAnalysis;
+  } catch {
+    throw new UserError('The project analyzer printed something that is not JSON.', {
+      hint: 'Run again with a working Python 3.10+; report a bug if it persists.',
+      exitCode: ExitCode.project,
+    });
+  }
+}
+
+/** What the analysis could not find, each with the flag that supplies it. */
+export function findGaps(a: ProjectAnalysis): { what: string; flag: string }[] {
+  const gaps: { what: string; flag: string }[] = [];
+  if (!a.settings) gaps.push({ what: 'a pydantic BaseSettings class', flag: '--settings module:obj' });
+  else if (!a.settings.instance) gaps.push({ what: `an instance of ${a.settings.className} (settings = ${a.settings.className}())`, flag: '--settings module:obj' });
+  if (!a.base) gaps.push({ what: 'the declarative base (class Base(DeclarativeBase) or declarative_base())', flag: '--base module:Base' });
+  if (a.base && a.models.modules.length === 0) gaps.push({ what: 'modules that define mapped classes', flag: '--models mod1,mod2' });
+  return gaps;
+}

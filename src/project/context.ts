@@ -1,0 +1,30 @@
+import type { AdminSql } from '../db/admin.js';
+import type { Driver } from '../db/url.js';
+import type { AnalysisOverrides } from './analysis.js';
+
+/** What the Python-project steps need from the CLI core. */
+export interface ProjectContext extends AnalysisOverrides {
+  projectDir: string;
+  /** The env var the app reads the URL from (DATABASE_URL unless the settings say otherwise). */
+  envKey: string;
+  /** The app's URL (a secret): passed to Python only through the environment. */
+  databaseUrl: string;
+  driver: Driver;
+  yes: boolean;
+  dryRun: boolean;
+  interactive: boolean;
+  /** Ask the user; the question may span several lines (it carries the diff). */
+  confirm?: (question: string) => Promise<boolean>;
+  /** `--migrations`: auto = alembic when a SQLAlchemy project is found. */
+  migrations: 'auto' | 'alembic' | 'none';
+  /** `--sqlite`: delete moves the SQLite file into .pg-setup/backups/, never removes it. */
+  sqlite: 'keep' | 'delete';
+  /** A superuser session (for the scratch database of the empty-migration trap). */
+  admin: () => Promise<AdminSql>;
+  /** The role that owns the app database. */
+  appRole: string;
+  /** Migration message for the first revision. */
+  initialMessage?: string;
+  /** Fixed timestamp folder for backups (tests); default: one per run. */
+  backupStamp?: string;
+}

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExitCode, UserError } from '../errors.js';
+import { which } from '../io/exec.js';
+import type { Driver } from '../db/url.js';
+import { findVenvPython, type ProjectAnalysis } from './analysis.js';
+
+/** A command to run in the project folder. */
+export interface Command {
+  cmd: string;
+  args: string[];
+}
+
+export interface DependencyPlan {
+  /** Requirement specs the project needs, e.g. `psycopg[binary]`, `alembic`. */
+  required: string[];
+  /** Specs not declared in the project's manifest. */
+  missing: string[];
+  /** Declared but not installed in the project venv (needs a sync). */
+  notInstalled: string[];
+  commands: Command[];
+  /** Lines to append to requirements.txt (pip projects). */
+  requirementLines: string[];
+}
+
+/** The packages pg-setup needs in the project for a driver and migration choice. */
+export function requiredPackages(driver: Driver, alembic: boolean): { spec: string; name: string }[] {
+  const pkgs = [driver === 'asyncpg' ? { spec: 'asyncpg', name: 'asyncpg' } : { spec: 'psycopg[binary]', name: 'psycopg' }];
+  if (alembic) pkgs.push({ spec: 'alembic', name: 'alembic' });
+  return pkgs;
+}
+
+/**
+ * Decide what to add with the project's own manager (uv add, poetry add, pip in the venv).
+ * Pure: the commands are returned, not run. Never the global Python.
+ */
+export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: boolean): DependencyPlan {
+  const pkgs = requiredPackages(driver, alembic);
+  const declared = new Set(a.manager.dependencies.map((d) => d.name));
+  const installed = a.manager.venv ? new Set(a.manager.venv.installed) : undefined;
+  const missing = pkgs.filter((p) => !declared.has(p.name)).map((p) => p.spec);
+  // Without a venv we cannot tell (poetry keeps it elsewhere): trust the manifest.
+  const notInstalled = installed ? pkgs.filter((p) => declared.has(p.name) && !installed.has(p.name)).map((p) => p.spec) : [];
+  const plan: DependencyPlan = { required: pkgs.map((p) => p.spec), missing, notInstalled, commands: [], requirementLines: [] };
+  if (missing.length === 0 && notInstalled.length === 0) return plan;
+  switch (a.manager.kind) {
+    case 'uv':
+      plan.commands.push(missing.length ? { cmd: 'uv', args: ['add', ...missing] } : { cmd: 'uv', args: ['sync'] });
+      break;
+    case 'poetry':
+      plan.commands.push(missing.length ? { cmd: 'poetry', args: ['add', ...missing] } : { cmd: 'poetry', args: ['install'] });
+      break;
+    case 'pip': {
+      const py = a.manager.venv?.python;
+      if (!py) {
+        throw new UserError('This pip project has no virtual environment (.venv or venv), and pg-setup never installs into the global Python.', {
+          hint: 'Create one (python3 -m venv .venv && .venv/bin/pip install -r requirements.txt), then run pg-setup again.',
+          exitCode: ExitCode.project,
+        });
+      }
+      plan.commands.push({ cmd: py, args: ['-m', 'pip', 'install', '--quiet', ...missing, ...notInstalled] });
+      plan.requirementLines = missing;
+      break;
+    }
+    default:
+      throw new UserError(`Cannot tell how this project manages its Python dependencies (${a.manager.evidence}).`, {
+        hint: `Add ${missing.join(' and ')} yourself (uv add / poetry add / pip install), or create a pyproject.toml (uv init) and run pg-setup again.`,
+        exitCode: ExitCode.project,
+      });
+  }
+  return plan;
+}
+
+/** requirements.txt with `lines` appended (keeping its final newline convention). */
+export async function appendRequirements(projectDir: string, lines: string[]): Promise<string> {
+  const path = join(projectDir, 'requirements.txt');
+  const current = await readFile(path, 'utf8');
+  const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+  return `${current}${sep}${lines.join('\n')}\n`;
+}
+
+/** How to run Python with the project's packages: its venv, else its manager's runner. */
+export function projectPython(a: ProjectAnalysis): Command {
+  const venvPy = findVenvPython(a.projectDir);
+  if (venvPy) return { cmd: venvPy, args: [] };
+  if (a.manager.kind === 'uv' && which('uv')) return { cmd: 'uv', args: ['run', 'python'] };
+  if (a.manager.kind === 'poetry' && which('poetry')) return { cmd: 'poetry', args: ['run', 'python'] };
+  throw new UserError('Found no Python environment with the project installed.', {
+    hint: 'Create the project venv (uv sync, poetry install, or python3 -m venv .venv + pip install), then run pg-setup again.',
+    exitCode: ExitCode.project,
+  });
+}

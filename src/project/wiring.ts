@@ -1,0 +1,165 @@
+import { ExitCode, UserError, usageError } from '../errors.js';
+import type { EngineCall, ProjectAnalysis, SettingsInfo } from './analysis.js';
+import { insertAfterLine, removeLines, removeListItem, type TextEdit } from './text-edits.js';
+
+/** How the app's code reaches the database URL, decided from the analysis. */
+export interface UrlSource {
+  /** Module and name to import the settings object from. */
+  module: string;
+  name: string;
+  /** The settings field holding the URL (existing or to be added). */
+  field: string;
+  envKey: string;
+  /** Python expression for the URL as a str, given the import above: `settings.database_url`. */
+  expr: string;
+  /** True when the field exists already (reused, not added). */
+  reused: boolean;
+}
+
+/** The code changes the wiring step makes, per file (relative path), and what it left alone. */
+export interface WiringPlan {
+  url: UrlSource;
+  edits: Record<string, TextEdit[]>;
+  notes: string[];
+}
+
+/**
+ * Decide where the URL comes from: reuse a URL field of the settings class, or add
+ * `database_url: str`. Throws a UserError naming the flag when the settings are missing
+ * or read another env key than the one the env file uses.
+ */
+export function chooseUrlSource(a: ProjectAnalysis, envKey: string): UrlSource {
+  const s = a.settings;
+  if (!s) {
+    throw new UserError('No pydantic settings class (a BaseSettings subclass) was found in the project.', {
+      hint: 'Pass --settings module:obj (e.g. --settings app.config:settings), or add a Settings(BaseSettings) class with an instance.',
+      exitCode: ExitCode.project,
+    });
+  }
+  if (!s.instance) {
+    throw new UserError(`Found ${s.module}.${s.className} but no instance of it (settings = ${s.className}()).`, {
+      hint: 'Pass --settings module:obj naming the settings object, or module:get_settings() for a factory.',
+      exitCode: ExitCode.project,
+    });
+  }
+  const objExpr = s.instance.call ? `${s.instance.name}()` : s.instance.name;
+  if (s.urlField) {
+    const f = s.urlField;
+    if (!sameKey(f.envKey, envKey, s.caseSensitive)) {
+      throw usageError(
+        `The settings field ${s.className}.${f.name} reads the env var ${f.envKey}, but the env file is set up with ${envKey}.`,
+        `Pass --env-key ${f.envKey} so the app finds its URL (or --url-field to name another field).`,
+      );
+    }
+    return { module: s.instance.module, name: s.instance.name, field: f.name, envKey: f.envKey, expr: urlExpression(`${objExpr}.${f.name}`, f.annotation), reused: true };
+  }
+  const prefix = s.envPrefix;
+  if (prefix && !envKey.toUpperCase().startsWith(prefix.toUpperCase())) {
+    throw usageError(
+      `${s.className} reads env vars with the prefix ${prefix}, so a new field cannot read ${envKey}.`,
+      `Pass --env-key ${prefix.toUpperCase()}${envKey}.`,
+    );
+  }
+  const field = envKey.slice(prefix.length).toLowerCase();
+  if (!/^[a-z_][a-z0-9_]*$/.test(field)) throw usageError(`${envKey} cannot be a Python field name.`, 'Pass --env-key DATABASE_URL.');
+  return { module: s.instance.module, name: s.instance.name, field, envKey, expr: `${objExpr}.${field}`, reused: false };
+}
+
+function sameKey(a: string, b: string, caseSensitive: boolean): boolean {
+  return caseSensitive ? a === b : a.toUpperCase() === b.toUpperCase();
+}
+
+/** `settings.db` as a str: SecretStr needs unwrapping, DSN types need str(). */
+export function urlExpression(access: string, annotation: string): string {
+  if (/SecretStr/.test(annotation)) return `${access}.get_secret_value()`;
+  if (/^\s*str\s*$/.test(annotation)) return access;
+  return `str(${access})`;
+}
+
+/**
+ * All code edits that wire the project to PostgreSQL: the settings field, each engine's URL
+ * and SQLite-only connect_args, and create_all in startup code (unless migrations are off).
+ * Pure: an analysis of already-wired code yields no edits.
+ */
+export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCreateAll: boolean }): WiringPlan {
+  const url = chooseUrlSource(a, opts.envKey);
+  const settings = a.settings as SettingsInfo;
+  const edits: Record<string, TextEdit[]> = {};
+  const notes: string[] = [];
+  const add = (file: string, e: TextEdit) => (edits[file] ??= []).push(e);
+
+  if (!url.reused) {
+    const line = `${' '.repeat(settings.indent)}${url.field}: str\n`;
+    const reason = `add ${url.field}: str to ${settings.className} (read from ${url.envKey})`;
+    if (settings.replacePassLine) add(settings.file, removeLines(settings.replacePassLine, settings.replacePassLine, reason, line));
+    else add(settings.file, insertAfterLine(settings.insertAfterLine, line, reason));
+  } else if (settings.urlField?.defaultIsSqlite && settings.urlField.defaultSpan) {
+    const d = settings.urlField.defaultSpan;
+    add(settings.file, {
+      start: { line: d.line, col: d.col },
+      end: { line: d.endLine, col: d.endCol },
+      text: '',
+      reason: `drop the SQLite default of ${settings.className}.${url.field}: the URL comes from ${url.envKey}`,
+    });
+  }
+
+  for (const engine of a.engines) planEngine(engine, url, add, notes);
+
+  for (const c of a.createAll) {
+    const where = `${c.file}:${c.line}`;
+    if (!opts.removeCreateAll) {
+      notes.push(`kept create_all at ${where} (--migrations none)`);
+    } else if (!c.inStartup) {
+      notes.push(`left create_all at ${where} alone: it is not in startup code`);
+    } else if (!c.alone) {
+      notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
+    } else {
+      const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
+      add(c.file, removeLines(c.line, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+    }
+  }
+  return { url, edits, notes };
+}
+
+function planEngine(engine: EngineCall, url: UrlSource, add: (file: string, e: TextEdit) => void, notes: string[]): void {
+  const where = `${engine.file}:${engine.span.line}`;
+  const u = engine.url;
+  const inModule = url.module === engine.module;
+  const local = engine.settingsLocal ?? url.name;
+  const target = url.expr.replace(new RegExp(`^(str\\()?${escapeRe(url.name)}\\b`), `$1${local}`);
+  const usesSettings = u !== null && u.text.replace(/\s+/g, '') === target.replace(/\s+/g, '');
+  if (u && !usesSettings) {
+    const replaceable = u.sqlite || u.kind !== 'expression' || /environ|getenv/.test(u.text);
+    if (!replaceable) {
+      notes.push(`left ${engine.func}(${u.text}) at ${where} alone: it does not look like the app's SQLite URL`);
+    } else {
+      add(engine.file, {
+        start: { line: u.span.line, col: u.span.col },
+        end: { line: u.span.endLine, col: u.span.endCol },
+        text: target,
+        reason: `${engine.func} at ${where} uses ${target}`,
+      });
+      if (!engine.settingsLocal && !inModule) {
+        add(engine.file, insertAfterLine(engine.importInsertLine, `from ${url.module} import ${url.name}\n`, `import ${url.name} from ${url.module}`));
+      }
+      const c = u.kind === 'constant' ? u.constant : undefined;
+      if (c && c.uses === 1 && c.alone && u.sqlite) add(engine.file, removeLines(c.line, c.endLine, `remove the unused ${c.name}`));
+    }
+  }
+  const kw = engine.keywords.find((k) => k.name === 'connect_args');
+  const entries = kw?.dict;
+  if (!kw || !entries) return;
+  const idx = entries.findIndex((e) => e.key === 'check_same_thread');
+  if (idx < 0) return;
+  const reason = `remove the SQLite-only check_same_thread from ${engine.func} at ${where}`;
+  if (entries.length === 1) {
+    const i = engine.argSpans.findIndex((s) => s.line === kw.span.line && s.col === kw.span.col);
+    add(engine.file, removeListItem(engine.argSpans, i, reason));
+  } else {
+    add(engine.file, removeListItem(entries.map((e) => e.span), idx, reason));
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,100 @@
+/**
+ * Helpers for the Python-project e2e tests: a fixture copied to a temp folder, an app role and
+ * database in a throwaway cluster, a .env like the core writes, and a tiny step runner.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+import { connectAdmin } from '../../src/db/admin.js';
+import { quoteIdent, quoteLiteral } from '../../src/db/ident.js';
+import { buildUrl } from '../../src/db/url.js';
+import type { ProjectContext } from '../../src/project/context.js';
+import type { Step, StepOutcome } from '../../src/plan/step.js';
+import type { TestCluster } from './cluster.js';
+
+// uv must use the machine's Python, never download one.
+process.env.UV_PYTHON_DOWNLOADS = 'never';
+
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+/** Copy a fixture to a fresh temp folder and return its path. */
+export function copyFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `pgsetup-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  return dir;
+}
+
+/** Create role + database owned by it (as the core does) and return the app's URL. */
+export async function createAppDb(cluster: TestCluster, role: string, db: string): Promise<string> {
+  const password = `pw-${role}%x`;
+  const admin = new pg.Client({ connectionString: cluster.adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE ROLE ${quoteIdent(role)} LOGIN PASSWORD ${quoteLiteral(password)}`);
+  await admin.query(`CREATE DATABASE ${quoteIdent(db)} OWNER ${quoteIdent(role)}`);
+  await admin.end();
+  return buildUrl({ driver: 'psycopg', user: role, password, host: cluster.host, port: cluster.port, database: db });
+}
+
+/** The context the core would build for these steps. */
+export function makeContext(cluster: TestCluster, projectDir: string, databaseUrl: string, role: string, extra: Partial<ProjectContext> = {}): ProjectContext {
+  return {
+    projectDir,
+    envKey: 'DATABASE_URL',
+    databaseUrl,
+    driver: 'psycopg',
+    yes: true,
+    dryRun: false,
+    interactive: false,
+    migrations: 'auto',
+    sqlite: 'keep',
+    admin: () => connectAdmin({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword }),
+    appRole: role,
+    ...extra,
+  };
+}
+
+/** Write the env file the core writes before the project steps run. */
+export function writeEnv(projectDir: string, key: string, url: string): void {
+  writeFileSync(join(projectDir, '.env'), `${key}="${url}"\n`);
+}
+
+/** Run steps like the core: check, then run when work is due. */
+export async function runSteps(steps: Step[]): Promise<StepOutcome[]> {
+  const out: StepOutcome[] = [];
+  for (const s of steps) {
+    const present = await s.check();
+    if (present !== undefined) {
+      out.push({ title: s.title, status: 'present', detail: present });
+      continue;
+    }
+    out.push({ title: s.title, status: 'done', detail: await s.run(() => undefined) });
+  }
+  return out;
+}
+
+/** Query the app database as the superuser. */
+export async function sql(cluster: TestCluster, db: string, text: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword, database: db });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Relative path -> content of every source file the project owns (not venv, not caches). */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      if (['.venv', '__pycache__', '.pg-setup'].includes(name)) continue;
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out[relative(dir, full)] = readFileSync(full, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}

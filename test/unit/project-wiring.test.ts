@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { renderEnvImports, renderEnvPy } from '../../src/project/alembic-scaffold.js';
+import { findGaps, parseAnalysis, type ProjectAnalysis } from '../../src/project/analysis.js';
+import { planDependencies } from '../../src/project/dependencies.js';
+import { applyEdits, removeListItem } from '../../src/project/text-edits.js';
+import { renderUnifiedDiff } from '../../src/project/unified-diff.js';
+import { chooseUrlSource, planWiring, urlExpression } from '../../src/project/wiring.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+// Analyzer output recorded from templates/python/analyze.py on the fixtures.
+const load = (name: string): ProjectAnalysis => parseAnalysis(readFileSync(join(FIXTURES, 'analysis', `${name}.json`), 'utf8'));
+const source = (fixture: string, file: string) => readFileSync(join(FIXTURES, fixture, file), 'utf8');
+const wired = (fixture: string, a: ProjectAnalysis, envKey: string, removeCreateAll = true) => {
+  const plan = planWiring(a, { envKey, removeCreateAll });
+  return { plan, files: Object.fromEntries(Object.entries(plan.edits).map(([f, e]) => [f, applyEdits(source(fixture, f), e)])) };
+};
+
+describe('wiring decisions from the analysis', () => {
+  test('the tutorial gets database_url, an engine on settings.database_url, and no create_all in the lifespan', () => {
+    const { plan, files } = wired('tutorial-blog', load('tutorial-blog'), 'DATABASE_URL');
+    expect(plan.url).toMatchObject({ module: 'config', name: 'settings', field: 'database_url', expr: 'settings.database_url', reused: false });
+    expect(files['config.py']).toContain('    access_token_expire_minutes: int = 30\n    database_url: str\n');
+    expect(files['database.py']).toBe(
+      source('tutorial-blog', 'database.py')
+        .replace('from sqlalchemy.orm import DeclarativeBase\n', 'from sqlalchemy.orm import DeclarativeBase\nfrom config import settings\n')
+        .replace('SQLALCHEMY_DATABASE_URL = "sqlite+aiosqlite:///./blog.db"\n', '')
+        .replace('    SQLALCHEMY_DATABASE_URL,\n    connect_args={"check_same_thread": False},\n', '    settings.database_url,\n'),
+    );
+    expect(files['main.py']).toContain('async def lifespan(_app: FastAPI):\n    # Startup: create the tables\n    yield\n');
+  });
+
+  test('the package layout reuses its URL field and drops the SQLite default; an emptied function gets pass', () => {
+    const { plan, files } = wired('pkg-layout', load('pkg-layout'), 'SQLALCHEMY_DATABASE_URI');
+    expect(plan.url).toMatchObject({ module: 'app.core.config', name: 'config', field: 'sqlalchemy_database_uri', reused: true });
+    expect(files['app/core/config.py']).toContain('\n    sqlalchemy_database_uri: str\n');
+    expect(files['app/db/session.py']).toContain('    config.sqlalchemy_database_uri,\n    pool_pre_ping=True,\n)');
+    expect(files['app/db/session.py']).toContain('async def init_models() -> None:\n    pass\n');
+  });
+
+  test('--migrations none keeps create_all', () => {
+    const { plan, files } = wired('tutorial-blog', load('tutorial-blog'), 'DATABASE_URL', false);
+    expect(files['main.py']).toBeUndefined();
+    expect(plan.notes).toEqual(['kept create_all at main.py:16 (--migrations none)']);
+  });
+
+  test('a URL field that reads another env key names --env-key', () => {
+    expect(() => chooseUrlSource(load('pkg-layout'), 'DATABASE_URL')).toThrow(/reads the env var SQLALCHEMY_DATABASE_URI/);
+    try {
+      chooseUrlSource(load('pkg-layout'), 'DATABASE_URL');
+    } catch (e) {
+      expect((e as { hint: string }).hint).toContain('--env-key SQLALCHEMY_DATABASE_URI');
+    }
+  });
+
+  test('missing settings and base are reported with the flag that supplies them', () => {
+    const a = { ...load('tutorial-blog'), settings: null, base: null };
+    expect(findGaps(a)).toEqual([
+      { what: 'a pydantic BaseSettings class', flag: '--settings module:obj' },
+      { what: 'the declarative base (class Base(DeclarativeBase) or declarative_base())', flag: '--base module:Base' },
+    ]);
+    expect(() => chooseUrlSource(a, 'DATABASE_URL')).toThrow(/No pydantic settings class/);
+  });
+
+  test('URL fields of other types are turned into str for SQLAlchemy', () => {
+    expect(urlExpression('settings.db', 'str')).toBe('settings.db');
+    expect(urlExpression('settings.db', 'PostgresDsn')).toBe('str(settings.db)');
+    expect(urlExpression('settings.db', 'SecretStr')).toBe('settings.db.get_secret_value()');
+  });
+});
+
+describe('text edits', () => {
+  test('removing the last call argument takes the comma before it', () => {
+    const src = 'f(a, b)\n';
+    const spans = [{ line: 1, col: 2, endLine: 1, endCol: 3 }, { line: 1, col: 5, endLine: 1, endCol: 6 }];
+    expect(applyEdits(src, [removeListItem(spans, 1, 'x')])).toBe('f(a)\n');
+    expect(applyEdits(src, [removeListItem(spans, 0, 'x')])).toBe('f(b)\n');
+  });
+
+  test('columns count code points, so text after non-ASCII characters is edited in place', () => {
+    const src = 'x = "é😀"; y = 1\n';
+    expect(applyEdits(src, [{ start: { line: 1, col: 10 }, end: { line: 1, col: 11 }, text: 'z', reason: '' }])).toBe('x = "é😀"; z = 1\n');
+  });
+
+  test('CRLF line endings are kept', () => {
+    const src = 'a = 1\r\nb = 2\r\nc = 3\r\n';
+    expect(applyEdits(src, [{ start: { line: 2, col: 0 }, end: { line: 3, col: 0 }, text: '', reason: '' }])).toBe('a = 1\r\nc = 3\r\n');
+  });
+});
+
+describe('unified diff', () => {
+  test('equal texts give no diff', () => {
+    expect(renderUnifiedDiff('a.py', 'x\n', 'x\n')).toBe('');
+  });
+
+  test('a change is shown with three lines of context and correct hunk ranges', () => {
+    const before = ['1', '2', '3', '4', '5', '6', '7', '8'].join('\n') + '\n';
+    const after = before.replace('5\n', 'five\n');
+    expect(renderUnifiedDiff('m.py', before, after)).toBe(
+      ['--- a/m.py', '+++ b/m.py', '@@ -2,7 +2,7 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ''].join('\n'),
+    );
+  });
+
+  test('distant changes make separate hunks; an insertion has its own counts', () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `l${i + 1}`);
+    const before = lines.join('\n') + '\n';
+    const after = ['l0', ...lines.slice(0, 18), 'l19x', 'l20'].join('\n') + '\n';
+    const diff = renderUnifiedDiff('f.py', before, after);
+    expect(diff).toContain('@@ -1,3 +1,4 @@\n+l0\n l1\n');
+    expect(diff).toContain('@@ -16,5 +17,5 @@\n l16\n l17\n l18\n-l19\n+l19x\n l20\n');
+  });
+});
+
+describe('dependencies and env.py', () => {
+  test('a uv project without the driver gets one uv add with both packages', () => {
+    const plan = planDependencies(load('tutorial-blog'), 'psycopg', true);
+    expect(plan.commands).toEqual([{ cmd: 'uv', args: ['add', 'psycopg[binary]', 'alembic'] }]);
+  });
+
+  test('asyncpg is added instead of psycopg when that driver is chosen; nothing when already declared', () => {
+    const a = load('tutorial-blog');
+    expect(planDependencies(a, 'asyncpg', false).missing).toEqual(['asyncpg']);
+    a.manager.dependencies.push({ name: 'asyncpg', extras: [] });
+    expect(planDependencies(a, 'asyncpg', false).commands).toEqual([]);
+  });
+
+  test('a pip project without a venv is refused: never the global Python', () => {
+    const a = load('tutorial-blog');
+    a.manager = { kind: 'pip', evidence: 'requirements.txt', dependencies: [], venv: null };
+    expect(() => planDependencies(a, 'psycopg', true)).toThrow(/never installs into the global Python/);
+  });
+
+  test('env.py imports settings, base and models and escapes % for configparser', () => {
+    const url = chooseUrlSource(load('tutorial-blog'), 'DATABASE_URL');
+    const inputs = { url, base: { module: 'database', name: 'Base' }, models: ['models'] };
+    expect(renderEnvImports(inputs)).toBe('from config import settings\nfrom database import Base\nimport models  # noqa: F401');
+    const env = renderEnvPy('{{IMPORTS}}\nx({{URL_EXPR}}.replace("%", "%%"))\nt = {{METADATA_EXPR}}\n', inputs);
+    expect(env).toContain('x(settings.database_url.replace("%", "%%"))\nt = Base.metadata\n');
+  });
+});
