@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 
+/** A side of a pair: a command to spawn, or (for in-process phases) a function that returns its ms. */
+type Side = Run | (() => Promise<number>);
+
 interface Run {
   cmd: string;
   args: string[];
@@ -25,7 +28,7 @@ interface Scenario {
   target: number;
   iterations: number;
   /** Build the i-th pair; `prepare` runs untimed before each side. */
-  pair(i: number): Promise<{ a: Run; b: Run; prepareA?: () => Promise<void> | void; prepareB?: () => Promise<void> | void }>;
+  pair(i: number): Promise<{ a: Side; b: Side; prepareA?: () => Promise<void> | void; prepareB?: () => Promise<void> | void }>;
   done?(): Promise<void> | void;
 }
 
@@ -43,6 +46,8 @@ const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'pg-setup.js');
 const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
+
+export type { Scenario, Run, Side };
 
 function time(run: Run, measureRss: boolean): number {
   const isCli = run.cmd === process.execPath && run.args[0] === BIN;
@@ -66,14 +71,14 @@ async function measure(s: Scenario): Promise<Measured> {
   writeFileSync(rssFile, '');
   for (let i = 0; i < s.iterations; i++) {
     const p = await s.pair(i);
-    const sides: ['a' | 'b', Run, (() => Promise<void> | void) | undefined][] = [
+    const sides: ['a' | 'b', Side, (() => Promise<void> | void) | undefined][] = [
       ['a', p.a, p.prepareA],
       ['b', p.b, p.prepareB],
     ];
     if (i % 2 === 1) sides.reverse();
     for (const [side, run, prepare] of sides) {
       await prepare?.();
-      m[side].push(time(run, side === 'a'));
+      m[side].push(typeof run === 'function' ? await run() : time(run, side === 'a'));
     }
     process.stderr.write('.');
   }
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
   });
 
   const { extraScenarios } = await import('./scenarios.js');
-  scenarios.push(...(await extraScenarios({ work, clusters })));
+  scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time })));
 
   const results: Measured[] = [];
   try {
@@ -183,7 +188,7 @@ function render(results: Measured[]): string {
     const pairRatio = median(r.a.map((a, i) => a / (r.b[i] as number)));
     const rss = r.rssKiB.length ? Math.max(...r.rssKiB) / 1024 : NaN;
     const ok = ratio <= r.target && (Number.isNaN(rss) || rss < 120);
-    lines.push(`| (${r.id}) ${r.title} | ${r.a.length} | ${median(r.a).toFixed(0)} | ${median(r.b).toFixed(0)} | ${ratio.toFixed(2)} | ${pairRatio.toFixed(2)} | ≤ ${r.target} | ${rss.toFixed(1)} | ${ok ? 'met' : 'MISSED'} |`);
+    lines.push(`| (${r.id}) ${r.title} | ${r.a.length} | ${median(r.a).toFixed(0)} | ${median(r.b).toFixed(0)} | ${ratio.toFixed(2)} | ${pairRatio.toFixed(2)} | ≤ ${r.target} | ${Number.isNaN(rss) ? 'n/a (in-process phase)' : rss.toFixed(1)} | ${ok ? 'met' : 'MISSED'} |`);
   }
   return lines.join('\n') + '\n';
 }

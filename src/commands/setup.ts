@@ -26,6 +26,7 @@ import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { selectProvider } from '../providers/select.js';
+import { prepareProject, projectPhaseSteps } from './project-phase.js';
 import type { Provider } from '../providers/types.js';
 
 export interface SetupResult {
@@ -56,6 +57,7 @@ interface Decisions {
 /** pg-setup [setup]: questions, then server, then provisioning, files and the project. */
 export async function setup(opts: Options, given: Given, out: Output): Promise<SetupResult> {
   if (opts.interactive) await askForGaps(opts, given);
+  const project = await prepareProject(opts, out);
   const provider = await selectProvider(opts, given, out);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.
@@ -79,7 +81,10 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
     const decisions = admin ? await decide(opts, admin, endpoint, out) : dryRunDecisions(opts);
     const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
     addSecret(decisions.password);
-    const steps = provisionSteps(opts, provider, () => admin as AdminSql, decisions, url, out);
+    const steps = [
+      ...provisionSteps(opts, provider, () => admin as AdminSql, decisions, url, out),
+      ...(await projectPhaseSteps(project, opts, url, async () => admin as AdminSql)),
+    ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const changed = outcomes.some((o) => o.status === 'done');
     const result: SetupResult = {
@@ -228,12 +233,11 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
   };
   const verifyStep: Step = {
     title: `Log in as ${opts.dbUser} over TCP`,
-    async check() {
+    readOnly: true,
+    check: async () => undefined,
+    async run() {
       await verifyAppCanWrite(login);
       return 'can create tables in public';
-    },
-    async run() {
-      return undefined;
     },
     describe: () => [`connect to ${endpoint.host}:${endpoint.port}/${opts.dbName} as ${opts.dbUser}; CREATE TABLE + DROP TABLE in public`],
   };

@@ -27,6 +27,10 @@ const OPTIONS = {
   sqlite: { type: 'string' },
   'data-dir': { type: 'string' },
   volumes: { type: 'boolean' },
+  settings: { type: 'string' },
+  'url-field': { type: 'string' },
+  base: { type: 'string' },
+  models: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsConfig['options'];
@@ -89,6 +93,10 @@ Options
   --timeout <seconds>          wait this long for the server to be ready (default: 60)
   --migrations <alembic|none>  default: alembic when a SQLAlchemy project is found
   --sqlite <keep|delete>       the old SQLite file; delete moves it into .pg-setup/backups
+  --settings <module:obj>      the pydantic settings object, when it is not found (e.g. app.core.config:settings)
+  --url-field <name>           the settings field that holds the database URL
+  --base <module:Base>         the declarative base, when it is not found (e.g. app.db.base:Base)
+  --models <mod1,mod2>         modules that define the mapped classes
   --volumes                    teardown: also remove the Docker volume (the data)
   --dry-run                    print every step with its SQL and commands; change nothing
   --json                       one JSON result on stdout; human output goes to stderr

@@ -112,6 +112,11 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     sqlite,
     dataDir: flags['data-dir'],
     volumes: flags.volumes ?? false,
+    settings: flags.settings,
+    urlField: flags['url-field'],
+    base: flags.base,
+    models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
+    envKeyGiven: flags['env-key'] !== undefined,
   };
   const given: Given = {
     dbName: flags['db-name'] !== undefined || fromFile !== undefined,

@@ -39,4 +39,11 @@ export interface Options {
   sqlite: 'keep' | 'delete';
   dataDir: string | undefined;
   volumes: boolean;
+  /** Overrides for what the project analysis could not find. */
+  settings: string | undefined;
+  urlField: string | undefined;
+  base: string | undefined;
+  models: string[] | undefined;
+  /** True when --env-key was passed (else the settings' own key may be used). */
+  envKeyGiven: boolean;
 }

@@ -26,7 +26,7 @@ export async function runSteps(steps: Step[], out: Output): Promise<StepOutcome[
           task.output = redact(message);
         });
         if (detail) task.title = `${step.title}: ${redact(detail)}`;
-        outcomes.push({ title: step.title, status: 'done', detail: detail ? redact(detail) : undefined });
+        outcomes.push({ title: step.title, status: step.readOnly ? 'present' : 'done', detail: detail ? redact(detail) : undefined });
       },
     })),
     {

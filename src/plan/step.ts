@@ -9,7 +9,8 @@ export interface Step {
   run(progress: (message: string) => void): Promise<string | undefined>;
   /** What `run` would do: commands and SQL with secrets masked. */
   describe(): string[];
-  /** Optional sub-steps are not used; a step that needs several phases does them inside run. */
+  /** `run` only reads and verifies (analysis, login checks): it never counts as a change. */
+  readOnly?: boolean;
 }
 
 /** What a run did, for the summary and --json. */

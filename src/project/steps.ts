@@ -118,6 +118,7 @@ export function projectSteps(ctx: ProjectContext): Step[] {
 function analyzeStep(r: ProjectRun): Step {
   return {
     title: 'Read the Python project',
+    readOnly: true,
     check: async () => undefined,
     describe: () => [`read the *.py files of ${r.ctx.projectDir} with ast (templates/python/analyze.py); nothing is imported`],
     async run() {
@@ -285,6 +286,7 @@ function migrationStep(r: ProjectRun): Step {
 function verifyStep(r: ProjectRun): Step {
   return {
     title: 'Check the tables and alembic_version in PostgreSQL',
+    readOnly: true,
     async check() {
       return (await r.usesAlembic()) ? undefined : 'nothing to verify';
     },
