@@ -190,6 +190,10 @@ async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; 
       });
     }
   }
+  const shell = process.env[opts.envKey];
+  if (shell !== undefined && shell !== desired) {
+    out.warn(`${opts.envKey} is also set in your shell environment, and pydantic-settings prefers it over ${basename(opts.envFile)}. Run \`unset ${opts.envKey}\` so the app uses the new URL.`);
+  }
   return { password, roleAction, envReplaceAllowed };
 }
 

@@ -153,6 +153,13 @@ describe('setup on a running server', () => {
   });
 });
 
+test('a DATABASE_URL in the shell that would shadow .env gets a warning naming the fix', async () => {
+  const dir = project('shadowed');
+  const r = await runCli(base(), { cwd: dir, env: { DATABASE_URL: 'sqlite:///old.db' } });
+  expect(r.code, r.all).toBe(0);
+  expect(r.all).toMatch(/warning: DATABASE_URL is also set in your shell environment.*unset DATABASE_URL/);
+});
+
 describe('bad input', () => {
   test.each([
     [['--db-name', '1blog'], /starts with a digit/, '--db-name'],
