@@ -7,7 +7,7 @@ export default defineConfig({
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
-        test: { name: 'fast', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+        test: { name: 'fast', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } },
       },
       {
         test: {
@@ -17,6 +17,8 @@ export default defineConfig({
           hookTimeout: 240_000,
           // Each file starts its own clusters; two cores, so keep parallelism modest.
           maxWorkers: 2,
+          // vitest 4 requires projects with different maxWorkers to run in distinct groups.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -8,8 +8,9 @@ import { ROOT } from '../helpers/cli.js';
 const work = mkdtempSync(join(tmpdir(), 'pgsetup-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+// --ignore-scripts: prepack's rebuild would delete dist/ under the e2e tests running alongside (npm test builds first).
 test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --help` works in an empty folder', () => {
-  const packOut = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const packOut = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const [info] = JSON.parse(packOut) as { filename: string; files: { path: string }[] }[];
   const paths = info!.files.map((f) => f.path);
   expect(paths).toContain('bin/pg-setup.js');
