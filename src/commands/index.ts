@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ExitCode } from '../errors.js';
 import { readTextIfExists } from '../files/writer.js';
 import { readEnvValue } from '../files/env-file.js';
-import { createOutput, type Output } from '../io/output.js';
+import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
-import { envFilePath, resolveOptions, type Given } from '../options/resolve.js';
-import type { Options } from '../options/types.js';
+import { envFilePath, resolveOptions } from '../options/resolve.js';
 import { acquireLock } from '../state/lock.js';
 
 export interface CommandResult {
@@ -12,8 +13,21 @@ export interface CommandResult {
   json: unknown;
 }
 
-/** Resolve options and dispatch to the command. */
+/** Take the project lock when the command changes things, resolve options and dispatch. */
 export async function runCommand(flags: Flags): Promise<CommandResult> {
+  // One changing run per project at a time; doctor and --dry-run only read, so they never wait.
+  // Taken before the env file is read: a run that waited must see what the holder wrote.
+  const changes = (flags.command === 'setup' || flags.command === 'teardown') && !flags['dry-run'];
+  const projectDir = resolve(process.cwd(), flags['project-dir'] ?? '.');
+  const release = changes && statSync(projectDir, { throwIfNoEntry: false })?.isDirectory() ? await acquireLock(projectDir, flags.command) : undefined;
+  try {
+    return await resolveAndDispatch(flags);
+  } finally {
+    await release?.();
+  }
+}
+
+async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
   const envText = await readTextIfExists(envFilePath(flags, process.cwd()));
   const { options, given } = resolveOptions({
     flags,
@@ -23,17 +37,6 @@ export async function runCommand(flags: Flags): Promise<CommandResult> {
     envFileValue: envText === undefined ? undefined : readEnvValue(envText, flags['env-key'] ?? 'DATABASE_URL'),
   });
   const out = createOutput(options.json);
-  // One changing run per project at a time; doctor and --dry-run only read, so they never wait.
-  const changes = (options.command === 'setup' || options.command === 'teardown') && !options.dryRun;
-  const release = changes ? await acquireLock(options.projectDir, options.command) : undefined;
-  try {
-    return await dispatch(options, given, out);
-  } finally {
-    await release?.();
-  }
-}
-
-async function dispatch(options: Options, given: Given, out: Output): Promise<CommandResult> {
   switch (options.command) {
     case 'setup': {
       const { setup } = await import('./setup.js');
