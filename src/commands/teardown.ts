@@ -12,7 +12,7 @@ import type { Options, ProviderName } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { selectProvider } from '../providers/select.js';
-import { forgetCreated, readCreated, serverKey, statePath, type ServerRecord } from '../state/created.js';
+import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind, type ServerRecord } from '../state/created.js';
 
 export interface TeardownResult {
   ok: true;
@@ -91,11 +91,7 @@ async function confirm(opts: Options, dropping: string[], out: Output): Promise<
 function dropDatabaseStep(opts: Options, key: string, admin: AdminSql): Step {
   return {
     title: `Drop database ${opts.dbName}`,
-    async check() {
-      if ((await inspectDatabase(admin, opts.dbName)).exists) return undefined;
-      if (!opts.dryRun) await forgetCreated(opts.projectDir, key, 'databases', opts.dbName);
-      return 'already gone';
-    },
+    check: () => goneCheck(opts, key, 'databases', opts.dbName, async () => (await inspectDatabase(admin, opts.dbName)).exists),
     async run() {
       // WITH (FORCE) (PostgreSQL 13+) ends the app's open sessions instead of failing on them.
       const rows = await admin.query(`SELECT current_setting('server_version_num')::int >= 130000 AS force`);
@@ -110,11 +106,7 @@ function dropDatabaseStep(opts: Options, key: string, admin: AdminSql): Step {
 function dropRoleStep(opts: Options, key: string, admin: AdminSql): Step {
   return {
     title: `Drop role ${opts.dbUser}`,
-    async check() {
-      if ((await inspectRole(admin, opts.dbUser)).exists) return undefined;
-      if (!opts.dryRun) await forgetCreated(opts.projectDir, key, 'roles', opts.dbUser);
-      return 'already gone';
-    },
+    check: () => goneCheck(opts, key, 'roles', opts.dbUser, async () => (await inspectRole(admin, opts.dbUser)).exists),
     async run() {
       try {
         await admin.query(`DROP ROLE ${quoteIdent(opts.dbUser)}`);
@@ -129,6 +121,13 @@ function dropRoleStep(opts: Options, key: string, admin: AdminSql): Step {
     },
     describe: () => [`DROP ROLE "${opts.dbUser}"`],
   };
+}
+
+/** A drop step's check: nothing to do when the object is gone already (then the record forgets it). */
+async function goneCheck(opts: Options, key: string, kind: CreatedKind, name: string, exists: () => Promise<boolean>): Promise<string | undefined> {
+  if (await exists()) return undefined;
+  if (!opts.dryRun) await forgetCreated(opts.projectDir, key, kind, name);
+  return 'already gone';
 }
 
 /** Remove the env key only when it still points at what was torn down; anything else is the user's. */

@@ -1,28 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ROOT, BIN, runCli, tempProject } from '../helpers/cli.js';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { describe, expect, test } from 'vitest';
+import { useClusterSuite } from '../helpers/suite.js';
+import { ROOT, BIN, runCli } from '../helpers/cli.js';
 import { countObjects, envUrl, sqlAs } from '../helpers/pg.js';
 import { byId, caseTitle } from './fault-cases.js';
 
-let cluster: TestCluster;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(() => {
-  cleanups.forEach((c) => c());
-  cluster?.stop();
-});
-function project(name: string): string {
-  const p = tempProject(name);
-  cleanups.push(p.cleanup);
-  return p.dir;
-}
-const base = () => ['--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port)];
-const admin = () => ['--admin-url', cluster.adminUrl];
+const suite = useClusterSuite();
+const project = suite.project;
+const base = suite.base;
+const admin = () => ['--admin-url', suite.cluster().adminUrl];
 
 async function setUp(name: string, extra: string[] = []): Promise<string> {
   const dir = project(name);
@@ -40,7 +28,7 @@ describe('teardown drops only what pg-setup created', () => {
     const r = await runCli(['teardown', '--yes', ...admin()], { cwd: dir });
     expect(r.code, r.all).toBe(0);
     expect(r.all).not.toContain(pw);
-    expect(await countObjects(cluster.adminUrl, 'td_all_user', 'td_all')).toEqual({ roles: 0, dbs: 0 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_all_user', 'td_all')).toEqual({ roles: 0, dbs: 0 });
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('SECRET_KEY=abc\n');
     const stamps = readdirSync(join(dir, '.pg-setup', 'backups'));
     expect(readFileSync(join(dir, '.pg-setup', 'backups', stamps[0] as string, '.env'), 'utf8')).toMatch(/DATABASE_URL=/);
@@ -54,32 +42,32 @@ describe('teardown drops only what pg-setup created', () => {
     const r = await runCli(['teardown', ...admin()], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--yes');
-    expect(await countObjects(cluster.adminUrl, 'td_noyes_user', 'td_noyes')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_noyes_user', 'td_noyes')).toEqual({ roles: 1, dbs: 1 });
     // --dry-run shows the plan and drops nothing.
     const dry = await runCli(['teardown', '--dry-run', ...admin()], { cwd: dir });
     expect(dry.code, dry.all).toBe(0);
     expect(dry.all).toContain('DROP DATABASE "td_noyes"');
-    expect(await countObjects(cluster.adminUrl, 'td_noyes_user', 'td_noyes')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_noyes_user', 'td_noyes')).toEqual({ roles: 1, dbs: 1 });
   });
 
   test(caseTitle(byId('T03')), async () => {
-    await sqlAs(cluster.adminUrl, "create role td_theirs_user login password 'theirs-pw-123'");
-    await sqlAs(cluster.adminUrl, 'create database td_theirs owner td_theirs_user');
+    await sqlAs(suite.cluster().adminUrl, "create role td_theirs_user login password 'theirs-pw-123'");
+    await sqlAs(suite.cluster().adminUrl, 'create database td_theirs owner td_theirs_user');
     const dir = await setUp('td_theirs', ['--db-password', 'theirs-pw-123']);
     const r = await runCli(['teardown', '--yes', ...admin()], { cwd: dir });
     expect(r.code, r.all).toBe(2);
     expect(r.stderr).toMatch(/did not create database "td_theirs" or role "td_theirs_user"/);
-    expect(await countObjects(cluster.adminUrl, 'td_theirs_user', 'td_theirs')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_theirs_user', 'td_theirs')).toEqual({ roles: 1, dbs: 1 });
     expect(envUrl(dir)).toBeDefined();
   });
 
   test(caseTitle(byId('T04')), async () => {
-    await sqlAs(cluster.adminUrl, "create role td_mixed_user login password 'mixed-pw-123'");
+    await sqlAs(suite.cluster().adminUrl, "create role td_mixed_user login password 'mixed-pw-123'");
     const dir = await setUp('td_mixed', ['--db-password', 'mixed-pw-123']);
     const r = await runCli(['teardown', '--yes', ...admin()], { cwd: dir });
     expect(r.code, r.all).toBe(0);
     expect(r.all).toMatch(/Keeping role td_mixed_user: it existed before pg-setup/);
-    expect(await countObjects(cluster.adminUrl, 'td_mixed_user', 'td_mixed')).toEqual({ roles: 1, dbs: 0 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_mixed_user', 'td_mixed')).toEqual({ roles: 1, dbs: 0 });
   });
 
   test(caseTitle(byId('T05')), async () => {
@@ -97,10 +85,10 @@ describe('teardown drops only what pg-setup created', () => {
     const wrong = drive('td_typo');
     expect(wrong.code, wrong.output).toBe(2);
     expect(wrong.output).toContain('nothing was dropped');
-    expect(await countObjects(cluster.adminUrl, 'td_typed_user', 'td_typed')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_typed_user', 'td_typed')).toEqual({ roles: 1, dbs: 1 });
     const right = drive('td_typed');
     expect(right.code, right.output).toBe(0);
-    expect(await countObjects(cluster.adminUrl, 'td_typed_user', 'td_typed')).toEqual({ roles: 0, dbs: 0 });
+    expect(await countObjects(suite.cluster().adminUrl, 'td_typed_user', 'td_typed')).toEqual({ roles: 0, dbs: 0 });
   });
 });
 
@@ -131,8 +119,8 @@ describe('doctor', () => {
 
   test(caseTitle(byId('D03')), async () => {
     const dir = await setUp('doc_roles');
-    await sqlAs(cluster.adminUrl, 'alter role doc_roles_user superuser');
-    await sqlAs(cluster.adminUrl, 'alter database doc_roles owner to postgres');
+    await sqlAs(suite.cluster().adminUrl, 'alter role doc_roles_user superuser');
+    await sqlAs(suite.cluster().adminUrl, 'alter database doc_roles owner to postgres');
     const json = JSON.parse((await doctor(dir)).stdout);
     expect(status(json, 'not-superuser')).toMatchObject({ status: 'fail', fix: 'As a superuser: ALTER ROLE "doc_roles_user" NOSUPERUSER;' });
     expect(status(json, 'owner')).toMatchObject({ status: 'fail', fix: 'As a superuser: ALTER DATABASE "doc_roles" OWNER TO "doc_roles_user";' });

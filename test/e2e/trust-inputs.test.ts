@@ -1,29 +1,17 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { runCli, tempProject } from '../helpers/cli.js';
+import { describe, expect, test } from 'vitest';
+import { useClusterSuite } from '../helpers/suite.js';
+import { runCli } from '../helpers/cli.js';
 import { countObjects, envUrl, leftovers, sqlAs, urlPassword } from '../helpers/pg.js';
 import { ENV_CASES, NAME_CASES, byId, caseTitle } from './fault-cases.js';
 import { quoteIdent, quoteLiteral } from '../../src/db/ident.js';
 
-let cluster: TestCluster;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(() => {
-  cleanups.forEach((c) => c());
-  cluster?.stop();
-});
-function project(name: string): string {
-  const p = tempProject(name);
-  cleanups.push(p.cleanup);
-  return p.dir;
-}
-const base = () => ['--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port)];
-const allNames = async () => sqlAs(cluster.adminUrl, 'select (select count(*) from pg_roles)::int as r, (select count(*) from pg_database)::int as d');
+const suite = useClusterSuite();
+const project = suite.project;
+const base = suite.base;
+const allNames = async () => sqlAs(suite.cluster().adminUrl, 'select (select count(*) from pg_roles)::int as r, (select count(*) from pg_database)::int as d');
 
 describe('hostile names are refused before any SQL runs', () => {
   test.each(NAME_CASES.map((c) => [caseTitle(c), c] as const))('%s', async (_t, c) => {
@@ -38,13 +26,13 @@ describe('hostile names are refused before any SQL runs', () => {
   test('quoteIdent and quoteLiteral round-trip hostile strings on a real server and never run a second statement', async () => {
     const hostile = ['a"b', "a'b", 'a;b', 'a\\b', "x'); DROP ROLE postgres; --", 'x"; DROP ROLE postgres; --', 'café 😀', 'select', '$$ $x$', '\\\'; SELECT 1; --'];
     for (const s of hostile) {
-      expect(await sqlAs(cluster.adminUrl, `SELECT ${quoteLiteral(s)} AS v`)).toEqual([{ v: s }]);
+      expect(await sqlAs(suite.cluster().adminUrl, `SELECT ${quoteLiteral(s)} AS v`)).toEqual([{ v: s }]);
       const name = s.slice(0, 60);
-      await sqlAs(cluster.adminUrl, `CREATE ROLE ${quoteIdent(name)} NOLOGIN`);
-      expect(await sqlAs(cluster.adminUrl, `SELECT rolname FROM pg_roles WHERE rolname = ${quoteLiteral(name)}`)).toEqual([{ rolname: name }]);
-      await sqlAs(cluster.adminUrl, `DROP ROLE ${quoteIdent(name)}`);
+      await sqlAs(suite.cluster().adminUrl, `CREATE ROLE ${quoteIdent(name)} NOLOGIN`);
+      expect(await sqlAs(suite.cluster().adminUrl, `SELECT rolname FROM pg_roles WHERE rolname = ${quoteLiteral(name)}`)).toEqual([{ rolname: name }]);
+      await sqlAs(suite.cluster().adminUrl, `DROP ROLE ${quoteIdent(name)}`);
     }
-    expect(await sqlAs(cluster.adminUrl, "select count(*)::int as n from pg_roles where rolname = 'postgres'")).toEqual([{ n: 1 }]);
+    expect(await sqlAs(suite.cluster().adminUrl, "select count(*)::int as n from pg_roles where rolname = 'postgres'")).toEqual([{ n: 1 }]);
   });
 });
 
@@ -100,7 +88,7 @@ describe('.env in every shape: preserved exactly, or a clear error and nothing c
     expect(r.stderr).toMatch(/read-only/);
     expect(r.stderr).toMatch(/chmod u\+w/);
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('A=1\n');
-    expect(await countObjects(cluster.adminUrl, 'env_ro_user', 'env_ro')).toEqual({ roles: 0, dbs: 0 });
+    expect(await countObjects(suite.cluster().adminUrl, 'env_ro_user', 'env_ro')).toEqual({ roles: 0, dbs: 0 });
   });
 
   test(caseTitle(byId('E08')), async () => {
@@ -109,7 +97,7 @@ describe('.env in every shape: preserved exactly, or a clear error and nothing c
     const r = await runCli(base(), { cwd: dir });
     expect(r.code, r.all).toBe(6);
     expect(r.stderr).toMatch(/is a directory/);
-    expect(await countObjects(cluster.adminUrl, 'env_dir_user', 'env_dir')).toEqual({ roles: 0, dbs: 0 });
+    expect(await countObjects(suite.cluster().adminUrl, 'env_dir_user', 'env_dir')).toEqual({ roles: 0, dbs: 0 });
   });
 
   const canMount = process.getuid?.() === 0;
@@ -156,7 +144,7 @@ describe('secrets never reach argv, output, JSON or errors', () => {
     expect(r.code, r.all).toBe(0);
     const argvs = readFileSync(trace, 'utf8');
     expect(argvs).toMatch(/"git"/); // the trace really recorded children
-    for (const s of [appPw, encodeURIComponent(appPw), cluster.superPassword]) {
+    for (const s of [appPw, encodeURIComponent(appPw), suite.cluster().superPassword]) {
       expect(argvs).not.toContain(s);
       expect(r.all).not.toContain(s);
     }
@@ -172,13 +160,13 @@ describe('secrets never reach argv, output, JSON or errors', () => {
     const r = await runCli([...base(), '--dry-run', '--json', '--db-password', appPw], { cwd: dir });
     expect(r.code, r.all).toBe(0);
     expect(r.all).not.toContain(appPw);
-    expect(r.all).not.toContain(cluster.superPassword);
+    expect(r.all).not.toContain(suite.cluster().superPassword);
   });
 
   test(caseTitle(byId('S03')), async () => {
     const dir = project('sec_err');
-    const bad = `postgres://postgres:${encodeURIComponent('wrong-super-pw-987')}@127.0.0.1:${cluster.port}/postgres`;
-    const r = await runCli(['--provider', 'existing', '--admin-url', bad, '--port', String(cluster.port), '--db-password', 'app-pw-in-error-1', '--json'], { cwd: dir });
+    const bad = `postgres://postgres:${encodeURIComponent('wrong-super-pw-987')}@127.0.0.1:${suite.cluster().port}/postgres`;
+    const r = await runCli(['--provider', 'existing', '--admin-url', bad, '--port', String(suite.cluster().port), '--db-password', 'app-pw-in-error-1', '--json'], { cwd: dir });
     expect(r.code).toBe(4);
     expect(r.all).not.toContain('wrong-super-pw-987');
     expect(r.all).not.toContain('app-pw-in-error-1');
@@ -197,14 +185,14 @@ test(caseTitle(byId('Q01')), async () => {
     expect(r.code, r.all).toBe(0);
     if (i > 0) expect(r.all).toContain('nothing changed');
     snapshots.push(files.map((f) => readFileSync(join(dir, f))));
-    verifiers.push(await sqlAs(cluster.adminUrl, "select rolpassword from pg_authid where rolname = 'thrice_user'"));
+    verifiers.push(await sqlAs(suite.cluster().adminUrl, "select rolpassword from pg_authid where rolname = 'thrice_user'"));
   }
   expect(snapshots[1]).toEqual(snapshots[0]);
   expect(snapshots[2]).toEqual(snapshots[0]);
   expect(verifiers[1]).toEqual(verifiers[0]);
   expect(verifiers[2]).toEqual(verifiers[0]);
-  expect(await countObjects(cluster.adminUrl, 'thrice_user', 'thrice')).toEqual({ roles: 1, dbs: 1 });
+  expect(await countObjects(suite.cluster().adminUrl, 'thrice_user', 'thrice')).toEqual({ roles: 1, dbs: 1 });
   expect(urlPassword(envUrl(dir) as string)).toHaveLength(32);
   expect(existsSync(join(dir, '.pg-setup', 'lock'))).toBe(false);
-  expect(JSON.parse(readFileSync(join(dir, '.pg-setup/state.json'), 'utf8')).servers[`127.0.0.1:${cluster.port}`]).toMatchObject({ roles: ['thrice_user'], databases: ['thrice'] });
+  expect(JSON.parse(readFileSync(join(dir, '.pg-setup/state.json'), 'utf8')).servers[`127.0.0.1:${suite.cluster().port}`]).toMatchObject({ roles: ['thrice_user'], databases: ['thrice'] });
 });

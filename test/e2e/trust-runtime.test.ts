@@ -1,27 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { runCli, startCli, tempProject } from '../helpers/cli.js';
+import { describe, expect, test } from 'vitest';
+import { useClusterSuite } from '../helpers/suite.js';
+import { startCluster } from '../helpers/cluster.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { countObjects, envUrl, leftovers, sqlAs } from '../helpers/pg.js';
 import { INTERRUPT_CASES, byId, caseTitle } from './fault-cases.js';
 
-let cluster: TestCluster;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(() => {
-  cleanups.forEach((c) => c());
-  cluster?.stop();
-});
-function project(name: string): string {
-  const p = tempProject(name);
-  cleanups.push(p.cleanup);
-  return p.dir;
-}
-const base = () => ['--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port)];
+const suite = useClusterSuite();
+const project = suite.project;
+const base = suite.base;
 const PAUSED = /\[test hook\] paused at/;
 const pauseAt = (at: string, ms = 30_000) => ({ PGSETUP_TEST_PAUSE_AT: at, PGSETUP_TEST_PAUSE_MS: String(ms) });
 
@@ -42,7 +31,7 @@ describe('SIGINT at each step: exit 130, nothing half-done, the re-run completes
 
     const again = await runCli(base(), { cwd: dir });
     expect(again.code, again.all).toBe(0);
-    expect(await countObjects(cluster.adminUrl, `${name}_user`, name)).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, `${name}_user`, name)).toEqual({ roles: 1, dbs: 1 });
     expect(await sqlAs(envUrl(dir) as string, 'select current_user as u')).toEqual([{ u: `${name}_user` }]);
     if (c.existingEnv) expect(readFileSync(join(dir, '.env'), 'utf8').startsWith(c.existingEnv)).toBe(true);
     expect(leftovers(dir)).toEqual([]);
@@ -58,7 +47,7 @@ describe('two runs on one project', () => {
     expect(second.code, second.all).toBe(7);
     expect(second.stderr).toContain(`pid ${first.pid}`);
     expect((await first.done).code).toBe(0);
-    expect(await countObjects(cluster.adminUrl, 'lock_short_user', 'lock_short')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'lock_short_user', 'lock_short')).toEqual({ roles: 1, dbs: 1 });
   });
 
   test(caseTitle(byId('C02')), async () => {
@@ -70,7 +59,7 @@ describe('two runs on one project', () => {
     expect(a.code, a.all).toBe(0);
     expect(b.code, b.all).toBe(0);
     expect(b.all).toContain('nothing changed');
-    expect(await countObjects(cluster.adminUrl, 'lock_wait_user', 'lock_wait')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'lock_wait_user', 'lock_wait')).toEqual({ roles: 1, dbs: 1 });
     expect(await sqlAs(envUrl(dir) as string, 'select 1 as one')).toEqual([{ one: 1 }]);
   });
 
@@ -90,27 +79,27 @@ describe('faults', () => {
     const dir = project('srv_stop');
     const run = startCli([...base(), '--db-password', 'stop-secret-pw-1'], { cwd: dir, env: pauseAt('Create database', 3000) });
     await run.waitFor(PAUSED);
-    cluster.stopKeep();
+    suite.cluster().stopKeep();
     let r;
     try {
       r = await run.done;
     } finally {
-      cluster.start();
+      suite.cluster().start();
     }
     expect(r.code, r.all).toBe(3);
     expect(r.stderr).toMatch(/connection to PostgreSQL was lost/);
     expect(r.stderr).toMatch(/run pg-setup again/);
     expect(r.all).not.toContain('stop-secret-pw-1');
-    expect(r.all).not.toContain(cluster.superPassword);
+    expect(r.all).not.toContain(suite.cluster().superPassword);
     expect(leftovers(dir)).toEqual([]);
     const again = await runCli(base(), { cwd: dir });
     expect(again.code, again.all).toBe(0);
-    expect(await countObjects(cluster.adminUrl, 'srv_stop_user', 'srv_stop')).toEqual({ roles: 1, dbs: 1 });
+    expect(await countObjects(suite.cluster().adminUrl, 'srv_stop_user', 'srv_stop')).toEqual({ roles: 1, dbs: 1 });
   });
 
   test(caseTitle(byId('F02')), async () => {
-    const bad = `postgres://postgres:not-the-password@127.0.0.1:${cluster.port}/postgres`;
-    const r = await runCli(['--provider', 'existing', '--admin-url', bad, '--port', String(cluster.port)], { cwd: project('bad_admin') });
+    const bad = `postgres://postgres:not-the-password@127.0.0.1:${suite.cluster().port}/postgres`;
+    const r = await runCli(['--provider', 'existing', '--admin-url', bad, '--port', String(suite.cluster().port)], { cwd: project('bad_admin') });
     expect(r.code, r.all).toBe(4);
     expect(r.stderr).toMatch(/admin credentials were rejected/);
     expect(r.stderr).toContain('--admin-url');
