@@ -1,17 +1,33 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ExitCode } from '../errors.js';
 import { readTextIfExists } from '../files/writer.js';
 import { readEnvValue } from '../files/env-file.js';
 import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
 import { envFilePath, resolveOptions } from '../options/resolve.js';
+import { acquireLock } from '../state/lock.js';
 
 export interface CommandResult {
   exitCode: number;
   json: unknown;
 }
 
-/** Resolve options and dispatch to the command. */
+/** Take the project lock when the command changes things, resolve options and dispatch. */
 export async function runCommand(flags: Flags): Promise<CommandResult> {
+  // One changing run per project at a time; doctor and --dry-run only read, so they never wait.
+  // Taken before the env file is read: a run that waited must see what the holder wrote.
+  const changes = (flags.command === 'setup' || flags.command === 'teardown') && !flags['dry-run'];
+  const projectDir = resolve(process.cwd(), flags['project-dir'] ?? '.');
+  const release = changes && statSync(projectDir, { throwIfNoEntry: false })?.isDirectory() ? await acquireLock(projectDir, flags.command) : undefined;
+  try {
+    return await resolveAndDispatch(flags);
+  } finally {
+    await release?.();
+  }
+}
+
+async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
   const envText = await readTextIfExists(envFilePath(flags, process.cwd()));
   const { options, given } = resolveOptions({
     flags,
@@ -26,6 +42,14 @@ export async function runCommand(flags: Flags): Promise<CommandResult> {
       const { setup } = await import('./setup.js');
       const result = await setup(options, given, out);
       return { exitCode: ExitCode.ok, json: result };
+    }
+    case 'doctor': {
+      const { doctor } = await import('./doctor.js');
+      return doctor(options, out);
+    }
+    case 'teardown': {
+      const { teardown } = await import('./teardown.js');
+      return { exitCode: ExitCode.ok, json: await teardown(options, given, out) };
     }
     default:
       out.warn(`"${options.command}" is not implemented yet.`);

@@ -18,7 +18,7 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { appendGitignore, gitignoreCovers } from '../files/gitignore.js';
-import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
+import { checkWritable, readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import { addSecret } from '../io/secrets.js';
 import { style, type Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
@@ -27,6 +27,7 @@ import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { selectProvider } from '../providers/select.js';
 import { prepareProject, projectPhaseSteps } from './project-phase.js';
+import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 import type { Provider } from '../providers/types.js';
 
 export interface SetupResult {
@@ -139,6 +140,7 @@ async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; 
     });
   }
 
+  if (!opts.dryRun) await checkWritable(opts.envFile); // stop before creating anything the .env could not then name
   const envText = (await readTextIfExists(opts.envFile)) ?? '';
   const currentValue = readEnvValue(envText, opts.envKey);
   if (countAssignments(envText, opts.envKey) > 1) out.warn(`${opts.envKey} is set more than once in ${opts.envFile}; the last one wins and is the one pg-setup manages.`);
@@ -155,6 +157,11 @@ async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; 
     } else {
       const known = opts.dbPassword === undefined ? 'no password for it is known (none in the env file or flags)' : 'the known password does not log in';
       let reset = opts.resetPassword;
+      if (!reset && (await isRecordedCreated(opts.projectDir, serverKey(endpoint), 'roles', opts.dbUser))) {
+        // pg-setup made this role (an earlier run stopped before writing the env file): its password is ours to set.
+        out.info(`Role "${opts.dbUser}" was created by an earlier pg-setup run that did not finish; setting a new password.`);
+        reset = true;
+      }
       if (!reset && opts.interactive && !opts.dryRun) {
         const { askConfirm } = await import('../options/prompts.js');
         reset = await askConfirm(`Role "${opts.dbUser}" exists but ${known}. Set a new password for it? (anything using the old one stops working)`, false);
@@ -214,7 +221,8 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
     },
     async run() {
       const exists = (await inspectRole(admin(), opts.dbUser)).exists;
-      await admin().query(exists ? alterPasswordSql(opts.dbUser, d.password) : createRoleSql(opts.dbUser, d.password));
+      if (exists) await admin().query(alterPasswordSql(opts.dbUser, d.password));
+      else await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'roles', opts.dbUser, () => admin().query(createRoleSql(opts.dbUser, d.password)));
       return exists ? 'new password set' : 'created (LOGIN, not superuser)';
     },
     describe: () => [
@@ -230,7 +238,8 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
       return s.exists ? `exists, owned by ${s.owner}, ${s.encoding}` : undefined;
     },
     async run() {
-      await admin().query(createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(admin())));
+      const sql = createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(admin()));
+      await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => admin().query(sql));
       return 'created (UTF8)';
     },
     describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],

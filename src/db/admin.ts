@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { run, type RunOptions } from '../io/exec.js';
 
@@ -91,11 +92,26 @@ export async function runPsql(cmd: string, args: string[], sql: string, opts: Ru
   return r.stdout;
 }
 
-/** `pg` errors carry the server's message and code; keep those, drop anything secret. */
+/**
+ * `pg` errors carry the server's message and code; keep those, drop anything secret. A lost
+ * connection (the server stopped mid-run) becomes a UserError with exit 3 and the next step.
+ */
 export function sanitizePgError(e: unknown): Error {
   if (!(e instanceof Error)) return new Error(redact(String(e)));
+  if (isConnectionLost(e)) {
+    return new UserError(`The connection to PostgreSQL was lost: ${redact(e.message)}`, {
+      hint: 'Start the server again, then run pg-setup again: it picks up where it stopped (what was created is kept and reused).',
+      exitCode: ExitCode.server,
+    });
+  }
   const err = new Error(redact(e.message)) as Error & { code?: string };
   const code = (e as { code?: string }).code;
   if (code) err.code = code;
   return err;
+}
+
+function isConnectionLost(e: Error): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  // 57P01-57P03: the server is shutting down or restarting; the rest: the socket went away.
+  return /^57P0[123]$/.test(code) || ['ECONNRESET', 'EPIPE'].includes(code) || /Connection terminated|not queryable/i.test(e.message);
 }

@@ -152,3 +152,29 @@ export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
     await client.end().catch(() => undefined);
   }
 }
+
+export interface AppProbe {
+  serverVersion: string;
+  superuser: boolean;
+  /** Owner of the database the app connects to. */
+  databaseOwner: string;
+}
+
+/** Log in as the app and read what doctor checks (no superuser needed). Never throws. */
+export async function probeAsApp(login: AppLogin): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
+  const client = new pg.Client({ ...login, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT current_setting('server_version') AS v, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
+              (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner`,
+    );
+    const r = rows[0] as { v: string; su: boolean; owner: string };
+    return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner };
+  } catch (e) {
+    return { ok: false, ...classifyLoginError(e) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, copyFile, lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
+import { forgetOnExit, removeOnExit } from '../io/exit-cleanup.js';
+import { pauseForTest } from '../io/test-hooks.js';
 
 /** Read a text file, or undefined if it does not exist. A directory in its place is an error. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
@@ -32,36 +34,27 @@ export interface WriteOptions {
  * Returns the backup path when one was made.
  */
 export async function writeFileAtomic(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
-  const target = await resolveTarget(path);
-  const existing = await stat(target).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    throw new UserError(`${path} is a directory, not a file.`, { hint: 'Move it away, then run pg-setup again.', exitCode: ExitCode.files });
-  }
-  if (existing) {
-    try {
-      await access(target, constants.W_OK);
-    } catch {
-      throw new UserError(`${path} is read-only; pg-setup will not change it.`, {
-        hint: `Make it writable (chmod u+w ${path}) or pass another path.`,
-        exitCode: ExitCode.files,
-      });
-    }
-  }
+  const { target, existing } = await checkWritable(path);
   let backup: string | undefined;
   if (existing && opts.backupRoot) backup = await backupFile(target, opts.backupRoot);
   const tmp = join(dirname(target), `.${basename(target)}.pgsetup-${randomBytes(4).toString('hex')}.tmp`);
   const mode = existing ? existing.mode & 0o7777 : (opts.mode ?? 0o644);
   let fh;
+  // Registered before it exists: an interrupt between open and rename must not leave it behind.
+  removeOnExit(tmp);
   try {
     fh = await open(tmp, 'wx', mode);
     await fh.writeFile(content, 'utf8');
     await fh.sync();
     await fh.close();
     fh = undefined;
+    await pauseForTest(`write:${basename(path)}`);
     await rename(tmp, target);
+    forgetOnExit(tmp);
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    forgetOnExit(tmp);
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`Could not write ${path}: ${(e as Error).message}`, {
       hint: code === 'ENOSPC' ? 'The disk is full; free some space and run pg-setup again. The file was left as it was.' : 'The file was left as it was.',
@@ -70,6 +63,31 @@ export async function writeFileAtomic(path: string, content: string, opts: Write
     });
   }
   return backup;
+}
+
+/**
+ * Refuse early what writeFileAtomic would refuse (a directory in the way, a read-only file, a
+ * dangling symlink), so a run can stop before it changes anything. Returns the real target.
+ */
+export async function checkWritable(path: string): Promise<{ target: string; existing: Stats | undefined }> {
+  const target = await resolveTarget(path);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new UserError(`${path} is a directory, not a file.`, { hint: 'Move it away, then run pg-setup again.', exitCode: ExitCode.files });
+  }
+  if (existing) {
+    try {
+      await access(target, constants.W_OK);
+      // root passes access(W_OK) on any file; the mode bits still say what the owner meant.
+      if ((existing.mode & 0o222) === 0) throw new Error('read-only');
+    } catch {
+      throw new UserError(`${path} is read-only; pg-setup will not change it.`, {
+        hint: `Make it writable (chmod u+w ${path}) or pass another path.`,
+        exitCode: ExitCode.files,
+      });
+    }
+  }
+  return { target, existing };
 }
 
 /** Copy a file into `<root>/.pg-setup/backups/<timestamp>/<relative path>`. Returns the copy's path. */

@@ -59,3 +59,10 @@ export async function askSelect<T extends string>(message: string, choices: { va
   const { select } = await load();
   return guard(select<T>({ message, choices, default: def }, out()));
 }
+
+/** Typed confirmation for a destructive action: true only when the answer is exactly `expected`. */
+export async function askTyped(message: string, expected: string): Promise<boolean> {
+  const { input } = await load();
+  const v = await guard(input({ message }, out()));
+  return v.trim() === expected;
+}

@@ -1,5 +1,6 @@
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { redact } from '../io/secrets.js';
+import { pauseForTest } from '../io/test-hooks.js';
 import type { Output } from '../io/output.js';
 import type { Step, StepOutcome } from './step.js';
 
@@ -16,6 +17,7 @@ export async function runSteps(steps: Step[], out: Output): Promise<StepOutcome[
     steps.map((step) => ({
       title: step.title,
       task: async (_ctx: unknown, task: { title: string; output: string }) => {
+        await pauseForTest(step.title);
         const already = await step.check();
         if (already) {
           task.title = `${step.title} ${out.color ? '\x1b[2m' : ''}(${redact(already)})${out.color ? '\x1b[22m' : ''}`;

@@ -26,29 +26,7 @@ export interface CliOptions {
 
 /** Spawn `node bin/pg-setup.js ...args` with stdin not a TTY (so non-interactive is implied). */
 export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = spawn(opts.node ?? process.execPath, [BIN, ...args], { cwd: opts.cwd, env: env as NodeJS.ProcessEnv });
-    let stdout = '';
-    let stderr = '';
-    let all = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      all += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      all += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, all });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+  return startCli(args, opts).done;
 }
 
 /** A fresh temp folder named like a project (the name feeds the default database name). */
@@ -57,4 +35,52 @@ export function tempProject(name = 'blog'): { dir: string; cleanup: () => void }
   const dir = join(parent, name);
   mkdirSync(dir, { recursive: true });
   return { dir, cleanup: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+export interface RunningCli {
+  pid: number;
+  /** Resolves when stdout+stderr match `re` (rejects after `timeoutMs`). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+  done: Promise<CliResult>;
+}
+
+/** Start the CLI and keep a handle, for tests that act while it runs (SIGINT, a second run). */
+export function startCli(args: string[], opts: CliOptions): RunningCli {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const child = spawn(opts.node ?? process.execPath, [BIN, ...args], { cwd: opts.cwd, env: env as NodeJS.ProcessEnv });
+  let stdout = '';
+  let stderr = '';
+  let all = '';
+  const watchers: { re: RegExp; resolve: () => void }[] = [];
+  const feed = (d: Buffer, which: 'out' | 'err') => {
+    if (which === 'out') stdout += d;
+    else stderr += d;
+    all += d;
+    for (const w of [...watchers]) if (w.re.test(all)) w.resolve();
+  };
+  child.stdout.on('data', (d: Buffer) => feed(d, 'out'));
+  child.stderr.on('data', (d: Buffer) => feed(d, 'err'));
+  child.stdin.end(opts.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, all });
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    done,
+    signal: (sig) => child.kill(sig),
+    waitFor: (re, timeoutMs = 60_000) =>
+      new Promise<void>((resolveWait, reject) => {
+        if (re.test(all)) return resolveWait();
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${all}`)), timeoutMs);
+        watchers.push({ re, resolve: () => (clearTimeout(t), resolveWait()) });
+        void done.then(() => setTimeout(() => reject(new Error(`exited before ${re}; output:\n${all}`)), 50));
+      }),
+  };
 }

@@ -1,0 +1,116 @@
+import { basename, relative } from 'node:path';
+import { quoteIdent } from '../db/ident.js';
+import { loginError } from '../db/provision.js';
+import { maskUrl } from '../db/url.js';
+import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
+import { gitignoreCovers } from '../files/gitignore.js';
+import { readTextIfExists } from '../files/writer.js';
+import { fail, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
+
+const envRel = (ctx: DoctorContext) => relative(ctx.opts.projectDir, ctx.opts.envFile) || ctx.opts.envFile;
+const RERUN = 'Run npx pg-setup (it fixes this and changes nothing else).';
+
+/** The app's login result, or the reason the check cannot run yet. */
+async function loggedIn(ctx: DoctorContext): Promise<CheckResult | { probe: Awaited<ReturnType<DoctorContext['probe']>> & { ok: true } }> {
+  const probe = await ctx.probe();
+  if (!probe) return skip(`needs a valid ${ctx.opts.envKey} in ${envRel(ctx)}`);
+  if (!probe.ok) return skip('needs the role to log in');
+  return { probe };
+}
+
+/**
+ * Every doctor check, in the order printed. To add one (Alembic at head, create_all gone,
+ * the Docker container running), append an entry; nothing else changes.
+ */
+export const DOCTOR_CHECKS: DoctorCheck[] = [
+  {
+    id: 'env-key',
+    title: 'env key present and valid',
+    async run(ctx) {
+      const { envKey } = ctx.opts;
+      if (ctx.envText === undefined) return fail(`${envRel(ctx)} does not exist`, RERUN);
+      if (ctx.envValue === undefined) return fail(`${envKey} is not set in ${envRel(ctx)}`, RERUN);
+      if (!ctx.login) return fail(`${envKey} in ${envRel(ctx)} is not a postgres URL (${maskUrl(ctx.envValue)})`, `${RERUN} Pass --overwrite-env to replace the current value (a backup is kept).`);
+      return pass(`${envKey}=${maskUrl(ctx.envValue)}`);
+    },
+  },
+  {
+    id: 'env-not-shadowed',
+    title: 'env key not shadowed by the shell',
+    async run(ctx) {
+      const { envKey } = ctx.opts;
+      const shell = process.env[envKey];
+      if (shell === undefined) return pass(`${envKey} is not set in the environment`);
+      if (shell === ctx.envValue) return pass(`the environment holds the same value`);
+      // pydantic-settings and python-dotenv both let a real environment variable win over .env.
+      return fail(`${envKey} is set in your shell (${maskUrl(shell)}) and wins over ${envRel(ctx)}`, `unset ${envKey}   (and remove it from your shell profile)`);
+    },
+  },
+  {
+    id: 'server',
+    title: 'server reachable',
+    async run(ctx) {
+      const probe = await ctx.probe();
+      if (!probe || !ctx.login) return skip(`needs a valid ${ctx.opts.envKey}`);
+      if (!probe.ok && probe.reason === 'unreachable') return fail(`nothing answers on ${ctx.login.host}:${ctx.login.port}`, loginError(ctx.login, probe).hint ?? RERUN);
+      return pass(`${ctx.login.host}:${ctx.login.port}${probe.ok ? `, PostgreSQL ${probe.serverVersion}` : ''}`);
+    },
+  },
+  {
+    id: 'login',
+    title: `role logs in with the URL in the env file`,
+    async run(ctx) {
+      const probe = await ctx.probe();
+      if (!probe || !ctx.login) return skip(`needs a valid ${ctx.opts.envKey}`);
+      if (probe.ok) return pass(`${ctx.login.user}@${ctx.login.host}:${ctx.login.port}/${ctx.login.database}`);
+      if (probe.reason === 'unreachable') return skip('needs the server');
+      const e = loginError(ctx.login, probe);
+      return fail(e.message, e.hint ?? RERUN);
+    },
+  },
+  {
+    id: 'owner',
+    title: 'database owned by the role',
+    async run(ctx) {
+      const r = await loggedIn(ctx);
+      if (!('probe' in r)) return r;
+      const { user, database } = ctx.login!;
+      if (r.probe.databaseOwner === user) return pass(`${database} is owned by ${user}`);
+      return fail(`${database} is owned by ${r.probe.databaseOwner}, not ${user}`, `As a superuser: ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(user)};`);
+    },
+  },
+  {
+    id: 'not-superuser',
+    title: 'role is not a superuser',
+    async run(ctx) {
+      const r = await loggedIn(ctx);
+      if (!('probe' in r)) return r;
+      const { user } = ctx.login!;
+      if (!r.probe.superuser) return pass(`${user} is an ordinary role`);
+      return fail(`${user} is a superuser: a bug or injection in the app could do anything to the server`, `As a superuser: ALTER ROLE ${quoteIdent(user)} NOSUPERUSER;`);
+    },
+  },
+  {
+    id: 'env-ignored',
+    title: 'env file ignored and not tracked by git',
+    async run(ctx) {
+      const rel = envRel(ctx);
+      if (rel.startsWith('..')) return skip(`${ctx.opts.envFile} is outside the project`);
+      const dir = ctx.opts.projectDir;
+      if (isGitRepo(dir)) {
+        if (await isGitTracked(dir, rel)) return fail(`${rel} is tracked by git, so its secrets are in the history`, `git rm --cached ${rel} && git commit -m "Stop tracking ${rel}"   (then change the password: npx pg-setup --reset-password)`);
+        if (!(await gitIgnoredOf(dir, [rel])).has(rel)) return fail(`git does not ignore ${rel}`, RERUN);
+        return pass(`git ignores ${rel} and does not track it`);
+      }
+      const text = (await readTextIfExists(`${dir}/.gitignore`)) ?? '';
+      if (!gitignoreCovers(text, rel)) return fail(`.gitignore does not list ${rel}`, RERUN);
+      return pass(`.gitignore lists ${rel} (not a git repository yet)`);
+    },
+  },
+  // TODO(python part, src/project/): "Alembic wired and at head" — env.py imports the models'
+  // metadata and takes the URL from the settings; alembic_version equals the head revision.
+  // Add as { id: 'alembic', ... } using the project analyzer (src/project/analysis.ts).
+  // TODO(python part): "create_all gone from the lifespan" — { id: 'no-create-all', ... }.
+  // TODO(docker provider): "container running" — { id: 'container', ... } from the state record.
+];
+

@@ -1,0 +1,87 @@
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, UserError } from '../errors.js';
+import { forgetOnExit, removeOnExit } from '../io/exit-cleanup.js';
+
+interface LockHolder {
+  pid: number;
+  startedAt: string;
+  command: string;
+}
+
+/** The project's lock file: one changing run (setup, teardown) at a time per project. */
+export function lockPath(projectDir: string): string {
+  return join(projectDir, '.pg-setup', 'lock');
+}
+
+/**
+ * Take the project lock: `.pg-setup/lock` created with O_EXCL, holding pid and start time.
+ * A lock whose pid is dead is stale and taken over. While another live run holds it, wait up
+ * to `waitMs` (PGSETUP_LOCK_WAIT_MS, default 10 s), then fail with exit 7 naming the holder.
+ * The lock is released by the returned function and, whatever happens, on process exit.
+ */
+export async function acquireLock(projectDir: string, command: string, waitMs = lockWaitMs()): Promise<() => Promise<void>> {
+  const path = lockPath(projectDir);
+  await mkdir(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + waitMs;
+  const me: LockHolder = { pid: process.pid, startedAt: new Date().toISOString(), command };
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      removeOnExit(path);
+      await fh.writeFile(JSON.stringify(me) + '\n');
+      await fh.close();
+      return async () => {
+        forgetOnExit(path);
+        await unlink(path).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = await readHolder(path);
+    if (holder === undefined || !isAlive(holder.pid)) {
+      // Stale (the holder died without cleaning up) or half-written by a holder that just died.
+      if (holder !== undefined || (await isOlderThan(path, 2000))) await unlink(path).catch(() => undefined);
+      else await sleep(100);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new UserError(`Another pg-setup ${holder.command} (pid ${holder.pid}, started ${holder.startedAt}) is working on this project.`, {
+        hint: `Wait for it to finish and run again. If no such process exists, remove ${path}.`,
+        exitCode: ExitCode.locked,
+      });
+    }
+    await sleep(200);
+  }
+}
+
+function lockWaitMs(): number {
+  const raw = process.env.PGSETUP_LOCK_WAIT_MS;
+  const v = raw ? Number(raw) : NaN;
+  return Number.isFinite(v) && v >= 0 ? v : 10_000;
+}
+
+async function readHolder(path: string): Promise<LockHolder | undefined> {
+  try {
+    const h = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+    return Number.isInteger(h.pid) ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isOlderThan(path: string, ms: number): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  return st === undefined || Date.now() - st.mtimeMs > ms;
+}
