@@ -5,6 +5,7 @@ import { maskUrl } from '../db/url.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists } from '../files/writer.js';
+import type { ProjectAnalysis } from '../project/analysis.js';
 import { fail, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
 
 const envRel = (ctx: DoctorContext) => relative(ctx.opts.projectDir, ctx.opts.envFile) || ctx.opts.envFile;
@@ -107,10 +108,68 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
       return pass(`.gitignore lists ${rel} (not a git repository yet)`);
     },
   },
-  // TODO(python part, src/project/): "Alembic wired and at head" — env.py imports the models'
-  // metadata and takes the URL from the settings; alembic_version equals the head revision.
-  // Add as { id: 'alembic', ... } using the project analyzer (src/project/analysis.ts).
-  // TODO(python part): "create_all gone from the lifespan" — { id: 'no-create-all', ... }.
+  {
+    id: 'alembic',
+    title: 'Alembic wired (env.py imports the models, URL from settings) and at head',
+    async run(ctx) {
+      const a = await projectAnalysis(ctx);
+      if (!a?.isSqlalchemy) return skip('no SQLAlchemy project here');
+      if (!a.alembic.ini && !a.alembic.dir) return fail('no alembic.ini or alembic/ folder', RERUN);
+      const env = a.alembic.env;
+      if (!env) return fail('alembic/env.py is missing', RERUN);
+      const gaps: string[] = [];
+      if (env.error) gaps.push(`env.py does not parse: ${env.error}`);
+      if (!env.targetMetadata) gaps.push('target_metadata is None');
+      if (!env.setsUrl) gaps.push('sqlalchemy.url is not set from the settings');
+      const notImported = a.models.modules.filter((m) => !env.imports.some((imp) => m === imp || m.startsWith(`${imp}.`)));
+      if (notImported.length) gaps.push(`model modules not imported: ${notImported.join(', ')}`);
+      if (gaps.length) return fail(gaps.join('; '), 'Fix alembic/env.py as described (pg-setup never overwrites an existing one), or move it away and run npx pg-setup.');
+      if (a.alembic.heads.length === 0) return fail('alembic/versions has no revision', RERUN);
+      const app = await loggedIn(ctx);
+      if (!('probe' in app)) return app;
+      const { connectAdmin } = await import('../db/admin.js');
+      const { readDbState, isAtHeads } = await import('../project/migration.js');
+      const session = await connectAdmin(ctx.login!);
+      try {
+        const state = await readDbState(session);
+        if (!isAtHeads(state.versions, a.alembic.heads)) {
+          return fail(`database at ${state.versions?.join(', ') || 'no revision'}, head is ${a.alembic.heads.join(', ')}`, 'uv run alembic upgrade head   (or your runner: alembic upgrade head)');
+        }
+        return pass(`at head (${a.alembic.heads.join(', ')})`);
+      } finally {
+        await session.close();
+      }
+    },
+  },
+  {
+    id: 'no-create-all',
+    title: 'create_all gone from the app start-up',
+    async run(ctx) {
+      const a = await projectAnalysis(ctx);
+      if (!a?.isSqlalchemy) return skip('no SQLAlchemy project here');
+      const startup = a.createAll.filter((c) => c.inStartup);
+      if (startup.length === 0) return pass('migrations own the schema');
+      const where = startup.map((c) => `${c.file}:${c.line}`).join(', ');
+      return fail(`create_all still runs at start-up (${where})`, 'Run npx pg-setup --yes to remove it (a backup is kept), or delete the call by hand and keep engine.dispose().');
+    },
+  },
   // TODO(docker provider): "container running" — { id: 'container', ... } from the state record.
 ];
 
+
+const analyses = new WeakMap<DoctorContext, Promise<ProjectAnalysis | undefined>>();
+
+/** The project analysis, once per doctor run; undefined when this is not a Python project. */
+function projectAnalysis(ctx: DoctorContext): Promise<ProjectAnalysis | undefined> {
+  let p = analyses.get(ctx);
+  if (!p) {
+    p = (async () => {
+      const { looksLikePythonProject } = await import('../commands/project-phase.js');
+      if (!looksLikePythonProject(ctx.opts.projectDir)) return undefined;
+      const { analyzeProject } = await import('../project/analysis.js');
+      return analyzeProject(ctx.opts.projectDir, ctx.opts);
+    })();
+    analyses.set(ctx, p);
+  }
+  return p;
+}

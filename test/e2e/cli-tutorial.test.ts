@@ -66,3 +66,22 @@ test('a second run says everything is in place, changes no file and adds no revi
   expect(r.all).toContain('Everything is already in place; nothing changed.');
   expect(snapshot(dir)).toEqual(before);
 });
+
+test('doctor passes every check on the migrated blog, including Alembic at head and create_all gone', async () => {
+  const r = await runCli(['doctor', '--json'], { cwd: dir, env: { UV_PYTHON_DOWNLOADS: 'never' } });
+  expect(r.code, r.all).toBe(0);
+  const report = JSON.parse(r.stdout) as { checks: { id: string; status: string; detail: string }[] };
+  const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+  expect(byId.alembic).toMatchObject({ status: 'pass' });
+  expect(byId.alembic?.detail).toMatch(/^at head/);
+  expect(byId['no-create-all']).toMatchObject({ status: 'pass' });
+  expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+});
+
+test('doctor on the unmigrated tutorial blog fails and names create_all in the lifespan with the fix', async () => {
+  const fresh = copyFixture('tutorial-blog');
+  const r = await runCli(['doctor'], { cwd: fresh, env: { UV_PYTHON_DOWNLOADS: 'never' } });
+  expect(r.code).not.toBe(0);
+  expect(r.all).toMatch(/create_all still runs at start-up \(main\.py:\d+\)/);
+  expect(r.all).toContain('npx pg-setup --yes');
+});
