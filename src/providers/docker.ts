@@ -78,9 +78,10 @@ export class PullProgress {
   }
 }
 
-/** Test seams: where the engine is, and how long to wait for its ping. */
+/** Test seams: where the engine is (else DOCKER_HOST / the default socket), where --port auto starts looking. */
 export interface DockerProviderDeps {
   dockerHost?: string;
+  autoPortFrom?: number;
 }
 
 /**
@@ -182,7 +183,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
         await docker.getContainer(name).start();
         return `started the existing container ${name}`;
       }
-      port ??= await nextFreePort('127.0.0.1', 5432);
+      port ??= await nextFreePort('127.0.0.1', deps.autoPortFrom ?? 5432);
       const state = await probePort('127.0.0.1', port);
       if (state.kind !== 'free')
         throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${describePortState(state)}.`, {
