@@ -43,7 +43,8 @@ export async function probePort(host: string, port: number, timeoutMs = 1500): P
     sock.on('close', () => done(phase === 'ssl' ? { kind: 'other' } : { kind: 'postgres', version }));
     sock.on('data', (chunk) => {
       if (phase === 'ssl') {
-        const c = chunk.toString('latin1', 0, 1);
+        // The server answers with exactly one byte and then waits for us; a banner is not that.
+        const c = chunk.length === 1 ? chunk.toString('latin1') : '';
         if (c !== 'S' && c !== 'N') return done({ kind: 'other' });
         phase = 'startup';
         // 'S' would need a TLS handshake before anything else; the answer alone is proof enough.
