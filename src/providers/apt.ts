@@ -7,7 +7,7 @@ import { run, which } from '../io/exec.js';
 import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import { runAsRoot } from './privileged.js';
-import { readyStep } from './ready.js';
+import { likelyCause, readyStep } from './ready.js';
 import type { Endpoint, Provider, ProviderStatus } from './types.js';
 
 /** One row of `pg_lsclusters`: a Debian-managed cluster. */
@@ -77,7 +77,8 @@ export function createAptProvider(opts: Options): Provider {
   };
   const packageName = wanted ? `postgresql-${wanted}` : 'postgresql';
   const isInstalled = (): boolean =>
-    wanted ? existsSync(`/usr/lib/postgresql/${wanted}/bin/postgres`) : which('pg_lsclusters') !== undefined;
+    (wanted ? existsSync(`/usr/lib/postgresql/${wanted}/bin/postgres`) : newestServerVersion() !== undefined) &&
+    which('pg_lsclusters') !== undefined;
 
   const install: Step = {
     title: `Install ${packageName} with apt`,
@@ -128,7 +129,12 @@ export function createAptProvider(opts: Options): Provider {
             exitCode: ExitCode.usage,
           });
         // The package was installed without a cluster (or it was dropped): make one on our port.
-        const version = wanted ?? newestInstalledVersion();
+        const version = wanted ?? newestServerVersion();
+        if (!version)
+          throw new UserError('No PostgreSQL server package is installed.', {
+            hint: 'Run "apt-get install postgresql", or run pg-setup again with --provider apt.',
+            exitCode: ExitCode.server,
+          });
         port ??= await nextFreePort('127.0.0.1', 5432);
         progress(`pg_createcluster ${version} main --port ${port}`);
         await runAsRoot('pg_createcluster', [version, 'main', '--port', String(port)], { interactive: opts.interactive });
@@ -140,11 +146,13 @@ export function createAptProvider(opts: Options): Provider {
       const how = startCommand(cluster);
       progress(how.join(' '));
       const r = await runAsRoot(how[0]!, how.slice(1), { interactive: opts.interactive, reject: false, timeoutMs: opts.timeoutMs });
-      if (r.exitCode !== 0)
-        throw new UserError(`Could not start PostgreSQL ${cluster.version}/${cluster.name}:\n${tail(r.stderr || r.stdout)}`, {
-          hint: `Look at ${cluster.logFile}; if port ${cluster.port} is taken, stop that program or use --port.`,
+      if (r.exitCode !== 0) {
+        const log = (await run('tail', ['-n', '15', cluster.logFile], { user: 'postgres', reject: false })).stdout;
+        throw new UserError(`Could not start PostgreSQL ${cluster.version}/${cluster.name}:\n${tail(log || r.stderr || r.stdout)}`, {
+          hint: likelyCause(`${r.stderr}\n${log}`),
           exitCode: ExitCode.server,
         });
+      }
       return `started ${cluster.version}/${cluster.name} on port ${cluster.port}`;
     },
     describe() {
@@ -203,16 +211,13 @@ function startCommand(c: AptCluster): string[] {
     : ['pg_ctlcluster', c.version, c.name, 'start'];
 }
 
-function newestInstalledVersion(): string {
+/** The newest PostgreSQL server major installed from packages (postgresql-common alone is not a server). */
+function newestServerVersion(): string | undefined {
   const base = '/usr/lib/postgresql';
-  const versions = existsSync(base)
-    ? readdirSync(base).filter((d) => existsSync(`${base}/${d}/bin/postgres`)).sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions[0]) return versions[0];
-  throw new UserError('No PostgreSQL server package is installed.', {
-    hint: 'Run "apt-get install postgresql" (or pg-setup with --provider apt).',
-    exitCode: ExitCode.server,
-  });
+  if (!existsSync(base)) return undefined;
+  return readdirSync(base)
+    .filter((d) => existsSync(`${base}/${d}/bin/postgres`))
+    .sort((a, b) => Number(b) - Number(a))[0];
 }
 
 function tail(s: string, n = 8): string {
