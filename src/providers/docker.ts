@@ -14,6 +14,7 @@ import type { Endpoint, Provider, ProviderStatus } from './types.js';
 /** Labels that mark a container or volume as created by pg-setup (and for which project). */
 export const LABEL_MANAGED = 'dev.pg-setup.managed';
 export const LABEL_PROJECT = 'dev.pg-setup.project';
+export const LABEL_PG_VERSION = 'dev.pg-setup.pg-version';
 export const DEFAULT_DOCKER_PG_VERSION = '18';
 
 /** `pg-setup-<project>`: the project folder's name, reduced to what Docker accepts. */
@@ -190,7 +191,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
           hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
           exitCode: ExitCode.server,
         });
-      const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir };
+      const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
       await ensureVolume(docker, volumeName, labels);
       // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
       const password = randomBytes(24).toString('base64url');
@@ -200,7 +201,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
         name,
         Image: image,
         Env: [`POSTGRES_PASSWORD=${password}`],
-        Labels: { ...labels, 'dev.pg-setup.pg-version': version },
+        Labels: labels,
         ExposedPorts: { '5432/tcp': {} },
         Healthcheck: {
           Test: ['CMD-SHELL', 'pg_isready -U postgres -h 127.0.0.1 -p 5432'],
@@ -276,13 +277,23 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
 }
 
 async function ensureVolume(docker: Dockerode, name: string, labels: Record<string, string>): Promise<void> {
+  let existing: Dockerode.VolumeInspectInfo;
   try {
-    // A volume left by an earlier container is reused: its data (and old password) stays.
-    await docker.getVolume(name).inspect();
+    existing = await docker.getVolume(name).inspect();
   } catch (e) {
     if (!isNotFound(e)) throw e;
     await docker.createVolume({ Name: name, Labels: labels });
+    return;
   }
+  // A volume left by an earlier container is reused: its data (and old password) stays. A
+  // different major cannot read that data, and the image would only fail in its log.
+  const was = existing.Labels?.[LABEL_PG_VERSION];
+  const wanted = labels[LABEL_PG_VERSION];
+  if (was && wanted && was !== wanted)
+    throw new UserError(`Volume ${name} holds PostgreSQL ${was} data; PostgreSQL ${wanted} cannot use it.`, {
+      hint: `Run with --pg-version ${was}, or choose another --container-name (a new volume); remove the old volume only after a dump.`,
+      exitCode: ExitCode.server,
+    });
 }
 
 /** A container publishing `port` on the host, and whether pg-setup made it (for port conflicts). */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createDockerProvider, dataMountPath, LABEL_MANAGED } from '../../src/providers/docker.js';
+import { createDockerProvider, dataMountPath, LABEL_MANAGED, LABEL_PG_VERSION } from '../../src/providers/docker.js';
 import { connectDocker } from '../../src/io/docker.js';
 import { freePort } from '../helpers/cluster.js';
 import { startDockerStandin, startSilentSocket, type DockerStandin } from '../helpers/docker-standin.js';
@@ -43,6 +43,7 @@ describe('docker provider against a stand-in engine', () => {
     expect(c.target).toBe('/var/lib/postgresql');
     expect(c.volume).toBe('pg-setup-shop-api-data');
     expect(c.labels[LABEL_MANAGED]).toBe('true');
+    expect(engine.volumes.get('pg-setup-shop-api-data')!.labels[LABEL_PG_VERSION]).toBe('18');
     expect(JSON.stringify(c.healthcheck)).toMatch(/pg_isready/);
     // The superuser password lives only in the container's Env: never in what we print.
     const pw = c.env.find((e) => e.startsWith('POSTGRES_PASSWORD='))!.split('=')[1]!;
@@ -112,6 +113,16 @@ describe('docker provider against a stand-in engine', () => {
     await expect(fresh.connect()).rejects.toThrow(/password authentication failed/);
     // ...and provisioning does not need either.
     expect(await provisionAndLogin(provider, 'stale_app')).toBe('stale_app');
+  });
+
+  test('a volume holding another major version is refused before a container is made', async () => {
+    engine.volumes.set('pg-setup-old-data', { name: 'pg-setup-old-data', labels: { [LABEL_PG_VERSION]: '16' }, cluster: undefined, created: new Date().toISOString() });
+    const provider = createDockerProvider(providerOptions({ containerName: 'pg-setup-old', port: await freePort() }), { dockerHost: engine.dockerHost });
+    await expect(runSteps(provider.steps())).rejects.toMatchObject({
+      message: 'Volume pg-setup-old-data holds PostgreSQL 16 data; PostgreSQL 18 cannot use it.',
+      hint: expect.stringContaining('--pg-version 16'),
+    });
+    expect(engine.containers.has('pg-setup-old')).toBe(false);
   });
 
   test('a container with our name that pg-setup did not create stops the run with a clear message', async () => {
