@@ -61,7 +61,15 @@ export function createAptProvider(opts: Options): Provider {
   const mine = (all: AptCluster[]): AptCluster[] => (wanted ? all.filter((c) => c.version === wanted) : all);
   /** The cluster serving our port; with --port auto, the first (newest) cluster. */
   const pick = (all: AptCluster[]): AptCluster | undefined => {
-    if (port !== undefined) return all.find((c) => c.port === port);
+    if (port !== undefined) {
+      const onPort = all.find((c) => c.port === port);
+      if (onPort && wanted && onPort.version !== wanted)
+        throw new UserError(`Port ${port} belongs to the PostgreSQL ${onPort.version}/${onPort.name} cluster, not PostgreSQL ${wanted}.`, {
+          hint: `Use it with --pg-version ${onPort.version}, or give PostgreSQL ${wanted} another --port.`,
+          exitCode: ExitCode.usage,
+        });
+      return onPort;
+    }
     return mine(all).sort((a, b) => Number(b.version) - Number(a.version))[0];
   };
   const what = (): string => (cluster ? `PostgreSQL ${cluster.version}/${cluster.name} on port ${cluster.port}` : 'PostgreSQL');

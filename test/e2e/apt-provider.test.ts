@@ -32,7 +32,7 @@ describe.skipIf(!canRun)('apt provider against the system cluster', () => {
     const results = await runSteps(provider.steps());
     // pg_ctlcluster waits for startup, so the readiness step may find the server ready already.
     expect(results.map((r) => r.status).slice(0, 2)).toEqual(['present', 'done']);
-    expect(results[1]!.detail).toMatch(/started 15\/main on port 5432/);
+    expect(results[1]!.detail).toBe(`started ${cluster!.version}/${cluster!.name} on port 5432`);
 
     const admin = await provider.admin();
     expect(admin.via).toMatch(/peer/);
@@ -49,10 +49,18 @@ describe.skipIf(!canRun)('apt provider against the system cluster', () => {
 
   test('a second run reuses the running cluster and changes nothing', async () => {
     const provider = createAptProvider(providerOptions({ port: 5432 }));
-    expect(await provider.detect()).toMatchObject({ state: 'running', version: '15' });
+    expect(await provider.detect()).toMatchObject({ state: 'running', version: cluster!.version });
     const results = await runSteps(provider.steps());
     expect(results.every((r) => r.status === 'present')).toBe(true);
-    expect(results[1]!.detail).toBe('15/main is running on port 5432');
+    expect(results[1]!.detail).toBe(`${cluster!.version}/${cluster!.name} is running on port 5432`);
+  });
+
+  test('asking for another major on the cluster\'s port names the cluster and the flag to use', async () => {
+    const provider = createAptProvider(providerOptions({ port: 5432, pgVersion: '99' }));
+    await expect(runSteps(provider.steps().slice(1))).rejects.toMatchObject({
+      message: `Port 5432 belongs to the PostgreSQL ${cluster!.version}/${cluster!.name} cluster, not PostgreSQL 99.`,
+      hint: expect.stringContaining(`--pg-version ${cluster!.version}`),
+    });
   });
 
   test('asking for a port no apt cluster serves says which port the cluster uses', async () => {
