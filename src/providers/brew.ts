@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { psqlAdmin, PSQL_ARGS, runPsql, type AdminSql } from '../db/admin.js';
-import { probePort } from '../detect/port.js';
+import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
 import type { Options } from '../options/types.js';
@@ -153,7 +153,7 @@ export function createBrewProvider(opts: Options): Provider {
         });
       const state = await probePort('127.0.0.1', p);
       if (state.kind !== 'free')
-        throw new UserError(`Port ${p} is taken by ${state.kind === 'postgres' ? 'another PostgreSQL server' : 'a program that is not PostgreSQL'}.`, {
+        throw new UserError(`Port ${p} is taken by ${describePortState(state)}, before ${formula} started.`, {
           hint: `Stop it, or use that server with --provider existing --port ${p}.`,
           exitCode: ExitCode.server,
         });
