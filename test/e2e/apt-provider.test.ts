@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listAptClusters, createAptProvider } from '../../src/providers/apt.js';
 import { run } from '../../src/io/exec.js';
+import { probePort } from '../../src/detect/port.js';
 import { providerOptions, runSteps } from '../helpers/provider-options.js';
 
 // The real system cluster (Debian's 15/main on 5432): only as root, where apt is the truth.
@@ -15,7 +16,11 @@ describe.skipIf(!canRun)('apt provider against the system cluster', () => {
   beforeAll(async () => {
     wasOnline = cluster!.online;
     if (wasOnline) await run('pg_ctlcluster', [cluster!.version, cluster!.name, 'stop']);
-  });
+    // The system cluster needs 5432; another suite on this machine may hold it for a moment.
+    await expect
+      .poll(async () => (await probePort('127.0.0.1', 5432)).kind, { timeout: 60_000, interval: 250, message: 'port 5432 stays taken by another process' })
+      .toBe('free');
+  }, 90_000);
 
   afterAll(async () => {
     const admin = await createAptProvider(providerOptions()).admin();
