@@ -20,7 +20,7 @@ export interface TestCluster {
   adminUrl: string;
   binDir: string;
   stop(): void;
-  /** Start it again after stop({keep:true}). */
+  /** Start it again after stopKeep(), on `port` (which may be changed in between). */
   start(): void;
   stopKeep(): void;
 }
@@ -72,6 +72,8 @@ export interface ClusterOptions {
   superPassword?: string;
   /** Extra lines prepended to pg_hba.conf (first match wins). */
   hbaPrepend?: string[];
+  /** Listen on this port instead of a free one (stand-ins that publish a chosen port). */
+  port?: number;
 }
 
 /** Create and start a throwaway cluster. Call stop() in afterAll. */
@@ -101,7 +103,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const cur = asPgUser('cat', [hba]);
     asPgUser('sh', ['-c', 'cat > "$1"', 'sh', hba], options.hbaPrepend.join('\n') + '\n' + cur);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const cluster: TestCluster = {
     host: '127.0.0.1',
     port,
@@ -114,7 +116,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     start() {
       asPgUser(`${binDir}/pg_ctl`, [
         '-D', dataDir, '-l', join(root, 'log'), '-w', '-t', '30',
-        '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start',
+        '-o', `-p ${cluster.port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start',
       ]);
     },
     stopKeep() {

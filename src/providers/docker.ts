@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import type Dockerode from 'dockerode';
+import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../db/admin.js';
+import { nextFreePort, probePort, describePortState } from '../detect/port.js';
+import { ExitCode, UserError } from '../errors.js';
+import { connectDocker, demuxBuffer, execInContainer, isNotFound, type DockerEngine } from '../io/docker.js';
+import { addSecret } from '../io/secrets.js';
+import type { Options } from '../options/types.js';
+import type { Step } from '../plan/step.js';
+import { readyStep } from './ready.js';
+import type { Endpoint, Provider, ProviderStatus } from './types.js';
+
+/** Labels that mark a container or volume as created by pg-setup (and for which project). */
+export const LABEL_MANAGED = 'dev.pg-setup.managed';
+export const LABEL_PROJECT = 'dev.pg-setup.project';
+export const LABEL_PG_VERSION = 'dev.pg-setup.pg-version';
+export const DEFAULT_DOCKER_PG_VERSION = '18';
+
+/** `pg-setup-<project>`: the project folder's name, reduced to what Docker accepts. */
+export function defaultContainerName(projectDir: string): string {
+  const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  return `pg-setup-${slug || 'app'}`;
+}
+
+/** Where the image keeps its data: PostgreSQL 18 images moved PGDATA under a versioned dir. */
+export function dataMountPath(major: number): string {
+  return major >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data';
+}
+
+interface PullEvent {
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/**
+ * Aggregates `docker pull` JSON-lines events over all layers into one progress line,
+ * instead of one line per layer: "[#####-----] 52% 3/7 layers 40.1/77.0 MB".
+ */
+export class PullProgress {
+  private layers = new Map<string, { current: number; total: number; done: boolean }>();
+
+  /** Feed one event; returns the line to show. */
+  update(e: PullEvent): string {
+    if (e.error || e.errorDetail)
+      throw new UserError(`Pulling the image failed: ${e.errorDetail?.message ?? e.error}`, {
+        hint: 'Check the image tag (--pg-version) and your network or registry login, then run again.',
+        exitCode: ExitCode.server,
+      });
+    // Events without a layer id are image-level ("Pulling from library/postgres", "Digest: ...").
+    if (e.id && e.status && !/^Pulling from/.test(e.status)) {
+      const l = this.layers.get(e.id) ?? { current: 0, total: 0, done: false };
+      if (e.status === 'Downloading' && e.progressDetail?.total) {
+        l.current = e.progressDetail.current ?? l.current;
+        l.total = e.progressDetail.total;
+      }
+      if (/^(Download complete|Pull complete|Already exists)$/.test(e.status)) {
+        l.current = l.total;
+        if (e.status !== 'Download complete') l.done = true;
+      }
+      this.layers.set(e.id, l);
+    }
+    return this.line();
+  }
+
+  line(): string {
+    const all = [...this.layers.values()];
+    const total = all.reduce((s, l) => s + l.total, 0);
+    const current = all.reduce((s, l) => s + l.current, 0);
+    const done = all.filter((l) => l.done).length;
+    const ratio = all.length === 0 ? 0 : all.every((l) => l.done) ? 1 : total ? current / total : 0;
+    const width = 20;
+    const filled = Math.round(ratio * width);
+    const mb = (n: number): string => (n / 1e6).toFixed(1);
+    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done}/${all.length} layers${total ? ` ${mb(current)}/${mb(total)} MB` : ''}`;
+  }
+}
+
+/** Test seams: where the engine is (else DOCKER_HOST / the default socket), where --port auto starts looking. */
+export interface DockerProviderDeps {
+  dockerHost?: string;
+  autoPortFrom?: number;
+}
+
+/**
+ * PostgreSQL in a Docker container `pg-setup-<project>` (or --container-name), image
+ * postgres:<N> (default 18), published on 127.0.0.1 only, data in a named volume.
+ * Needs from the options: projectDir, containerName, pgVersion, port (or 'auto'), timeoutMs.
+ * Administers through `psql` exec'd inside the container over its local socket, so a
+ * volume initialised with an older POSTGRES_PASSWORD never blocks a run.
+ */
+export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {}): Provider {
+  const name = opts.containerName ?? defaultContainerName(opts.projectDir);
+  const volumeName = `${name}-data`;
+  const version = opts.pgVersion ?? DEFAULT_DOCKER_PG_VERSION;
+  const image = `postgres:${version}`;
+  let engine: DockerEngine | undefined;
+  let port: number | undefined = typeof opts.port === 'number' ? opts.port : undefined;
+
+  const connect = async (): Promise<DockerEngine> =>
+    (engine ??= await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: Math.min(opts.timeoutMs, 5000) }));
+
+  /** Our container's inspect data, undefined when absent; throws when the name is someone else's. */
+  const inspectOurs = async (): Promise<Dockerode.ContainerInspectInfo | undefined> => {
+    const { docker } = await connect();
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await docker.getContainer(name).inspect();
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    if (info.Config.Labels?.[LABEL_MANAGED] !== 'true')
+      throw new UserError(`A container named "${name}" already exists and was not created by pg-setup (image ${info.Config.Image}).`, {
+        hint: `Choose another name with --container-name, or remove that container yourself if it is unused.`,
+        exitCode: ExitCode.server,
+      });
+    const bound = info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort;
+    if (bound) port = Number(bound);
+    return info;
+  };
+
+  const exec = async (sql: string): Promise<string> => {
+    const { docker } = await connect();
+    // Local socket inside the container: the image trusts local connections, so the superuser
+    // password (which a reused volume may have from an earlier container) is never needed.
+    const r = await execInContainer(docker.getContainer(name), ['psql', ...PSQL_ARGS, '-U', 'postgres', '-d', 'postgres'], sql, {
+      timeoutMs: 30_000,
+    });
+    if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `psql exited with ${r.exitCode}`);
+    return r.stdout;
+  };
+  const admin = async (): Promise<AdminSql> => psqlAdmin(`psql in container ${name} (local socket)`, exec);
+
+  const pull: Step = {
+    title: `Pull image ${image}`,
+    async check() {
+      const { docker } = await connect();
+      if (await inspectOurs()) return `container ${name} exists`;
+      try {
+        await docker.getImage(image).inspect();
+        return `${image} is present`;
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async run(progress) {
+      const { docker } = await connect();
+      const bar = new PullProgress();
+      const stream = await docker.pull(image);
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (err) => (err ? reject(err) : resolve()),
+          (e: PullEvent) => {
+            try {
+              progress(bar.update(e));
+            } catch (userError) {
+              reject(userError);
+            }
+          },
+        );
+      });
+      return `pulled ${image}`;
+    },
+    describe: () => [`pull ${image} through the Docker engine API`],
+  };
+
+  const container: Step = {
+    title: `Start container ${name}`,
+    async check() {
+      const info = await inspectOurs();
+      return info?.State.Running ? `${name} is running on 127.0.0.1:${port}` : undefined;
+    },
+    async run(progress) {
+      const { docker } = await connect();
+      const info = await inspectOurs();
+      if (info) {
+        progress(`starting ${name}`);
+        await docker.getContainer(name).start();
+        return `started the existing container ${name}`;
+      }
+      port ??= await nextFreePort('127.0.0.1', deps.autoPortFrom ?? 5432);
+      const state = await probePort('127.0.0.1', port);
+      if (state.kind !== 'free')
+        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${describePortState(state)}.`, {
+          hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
+          exitCode: ExitCode.server,
+        });
+      const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
+      await ensureVolume(docker, volumeName, labels);
+      // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
+      const password = randomBytes(24).toString('base64url');
+      addSecret(password);
+      progress(`creating ${name}`);
+      await docker.createContainer({
+        name,
+        Image: image,
+        Env: [`POSTGRES_PASSWORD=${password}`],
+        Labels: labels,
+        ExposedPorts: { '5432/tcp': {} },
+        Healthcheck: {
+          Test: ['CMD-SHELL', 'pg_isready -U postgres -h 127.0.0.1 -p 5432'],
+          Interval: 2e9,
+          Timeout: 5e9,
+          Retries: 5,
+          StartPeriod: 10e9,
+        },
+        HostConfig: {
+          PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+          Mounts: [{ Type: 'volume', Source: volumeName, Target: dataMountPath(Number(version)) }],
+          RestartPolicy: { Name: 'unless-stopped' },
+        },
+      });
+      await docker.getContainer(name).start();
+      return `created ${name} (${image}) on 127.0.0.1:${port}, data in volume ${volumeName}`;
+    },
+    describe: () => [
+      `create container ${name} from ${image}: 127.0.0.1:${port ?? 'auto'} -> 5432, volume ${volumeName} at ${dataMountPath(Number(version))}, restart unless-stopped`,
+    ],
+  };
+
+  const ready = readyStep(
+    async () => {
+      await exec('select 1');
+      // The image's init phase runs a socket-only server and then restarts it; only a
+      // PostgreSQL answering on the published port means the real server is up.
+      const s = await probePort('127.0.0.1', port ?? 5432, 1000);
+      if (s.kind !== 'postgres') throw new Error(`port ${port} does not answer as PostgreSQL yet`);
+    },
+    {
+      timeoutMs: opts.timeoutMs,
+      what: `PostgreSQL in container ${name}`,
+      logTail: async () => {
+        const { docker } = await connect();
+        const buf = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 30, follow: false })) as Buffer;
+        const { stdout, stderr } = demuxBuffer(buf);
+        return stdout + stderr;
+      },
+    },
+  );
+
+  return {
+    name: 'docker',
+    async detect(): Promise<ProviderStatus> {
+      try {
+        const { docker, where } = await connect();
+        const info = await inspectOurs();
+        if (info)
+          return {
+            name: 'docker',
+            state: info.State.Running ? 'running' : 'stopped',
+            detail: `container ${name} (${info.Config.Image}) on 127.0.0.1:${port} is ${info.State.Running ? 'running' : 'stopped'}`,
+            version: info.Config.Image.split(':')[1],
+          };
+        const hasImage = await docker.getImage(image).inspect().then(() => true, () => false);
+        return {
+          name: 'docker',
+          state: hasImage ? 'installed' : 'can-install',
+          detail: `engine at ${where}; ${hasImage ? `${image} is present` : `would pull ${image}`}`,
+          version,
+        };
+      } catch (e) {
+        return { name: 'docker', state: 'unavailable', detail: e instanceof Error ? e.message : String(e) };
+      }
+    },
+    steps: () => [pull, container, ready],
+    endpoint(): Endpoint {
+      return { host: '127.0.0.1', port: port ?? 5432 };
+    },
+    admin,
+  };
+}
+
+async function ensureVolume(docker: Dockerode, name: string, labels: Record<string, string>): Promise<void> {
+  let existing: Dockerode.VolumeInspectInfo;
+  try {
+    existing = await docker.getVolume(name).inspect();
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await docker.createVolume({ Name: name, Labels: labels });
+    return;
+  }
+  // A volume left by an earlier container is reused: its data (and old password) stays. A
+  // different major cannot read that data, and the image would only fail in its log.
+  const was = existing.Labels?.[LABEL_PG_VERSION];
+  const wanted = labels[LABEL_PG_VERSION];
+  if (was && wanted && was !== wanted)
+    throw new UserError(`Volume ${name} holds PostgreSQL ${was} data; PostgreSQL ${wanted} cannot use it.`, {
+      hint: `Run with --pg-version ${was}, or choose another --container-name (a new volume); remove the old volume only after a dump.`,
+      exitCode: ExitCode.server,
+    });
+}
+
+/** A container publishing `port` on the host, and whether pg-setup made it (for port conflicts). */
+export async function findContainerOnPort(
+  engine: DockerEngine,
+  port: number,
+): Promise<{ name: string; ours: boolean; image: string } | undefined> {
+  const list = await engine.docker.listContainers({ filters: JSON.stringify({ publish: [String(port)] }) });
+  const c = list.find((x) => x.Ports.some((p) => p.PublicPort === port));
+  if (!c) return undefined;
+  return { name: (c.Names[0] ?? c.Id).replace(/^\//, ''), ours: c.Labels?.[LABEL_MANAGED] === 'true', image: c.Image };
+}

@@ -1,0 +1,138 @@
+import { connectAdmin, type AdminSql } from '../db/admin.js';
+import { parseUrl } from '../db/url.js';
+import { detectPlatform, type Platform } from '../detect/os.js';
+import { describePortState, probePort } from '../detect/port.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
+import type { Options, ProviderName } from '../options/types.js';
+import { createAptProvider } from './apt.js';
+import { createBrewProvider } from './brew.js';
+import { createDockerProvider } from './docker.js';
+import { readyStep } from './ready.js';
+import type { Provider, ProviderState, ProviderStatus } from './types.js';
+
+export type ProviderFactories = Partial<Record<ProviderName, (opts: Options) => Provider>>;
+
+/**
+ * MERGE: stand-in for the core's `existing` provider (src/providers/existing.ts), only so the
+ * registry can detect a server already on host:port. Replace `existing` in PROVIDER_FACTORIES
+ * with the core's factory when merging; nothing else here depends on this function.
+ */
+export function createExistingStub(opts: Options): Provider {
+  const port = typeof opts.port === 'number' ? opts.port : 5432;
+  const admin = async (): Promise<AdminSql> => {
+    const url = opts.adminUrl ? parseUrl(opts.adminUrl) : undefined;
+    if (!url)
+      throw usageError(`A server runs on ${opts.host}:${port}, but pg-setup needs a superuser login for it.`, 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
+    return connectAdmin({ host: url.host, port: url.port, user: url.user, password: url.password, database: url.database || 'postgres' });
+  };
+  return {
+    name: 'existing',
+    async detect() {
+      const s = await probePort(opts.host, port);
+      if (s.kind === 'postgres')
+        return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${opts.host}:${port}`, version: s.version };
+      return {
+        name: 'existing',
+        state: 'unavailable',
+        detail: s.kind === 'free' ? `nothing listens on ${opts.host}:${port}` : `${opts.host}:${port} is taken by ${describePortState(s)}`,
+      };
+    },
+    steps: () => [
+      readyStep(async () => {
+        const session = await admin();
+        await session.query('select 1').finally(() => session.close());
+      }, {
+        timeoutMs: opts.timeoutMs,
+        what: `PostgreSQL on ${opts.host}:${port}`,
+      }),
+    ],
+    endpoint: () => ({ host: opts.host, port }),
+    admin,
+  };
+}
+
+/** One factory per provider name; `local` belongs to a later issue. */
+export const PROVIDER_FACTORIES: ProviderFactories = {
+  existing: createExistingStub,
+  apt: createAptProvider,
+  brew: createBrewProvider,
+  docker: createDockerProvider,
+};
+
+/** The provider for `name`, built from the resolved options. */
+export function createProvider(name: ProviderName, opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Provider {
+  const factory = factories[name];
+  if (!factory) throw usageError(`The "${name}" provider is not available in this version.`, 'Use --provider existing, apt, brew or docker.');
+  return factory(opts);
+}
+
+/** Order of the detection table and of ties in chooseProvider. */
+const DETECT_ORDER: ProviderName[] = ['existing', 'apt', 'brew', 'docker'];
+
+/** Ask every provider what it finds, in parallel; a failing detector shows as unavailable. */
+export async function detectAll(opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Promise<ProviderStatus[]> {
+  const names = DETECT_ORDER.filter((n) => factories[n]);
+  return Promise.all(
+    names.map(async (name): Promise<ProviderStatus> => {
+      try {
+        return await createProvider(name, opts, factories).detect();
+      } catch (e) {
+        return { name, state: 'unavailable', detail: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+      }
+    }),
+  );
+}
+
+export interface ProviderChoiceResult {
+  name: ProviderName;
+  /** One line for output: why this provider. */
+  reason: string;
+}
+
+/**
+ * Pick a provider: --provider wins; else a running server (one we manage before a bare
+ * `existing` one, since we can administer it without a password), then an installed but
+ * stopped local server, then Homebrew on macOS, apt on Debian/Ubuntu, then Docker.
+ */
+export function chooseProvider(
+  statuses: ProviderStatus[],
+  opts: Pick<Options, 'provider'>,
+  platform: Platform = detectPlatform(),
+): ProviderChoiceResult {
+  if (opts.provider !== 'auto') return { name: opts.provider, reason: `chosen with --provider ${opts.provider}` };
+  const find = (names: ProviderName[], states: ProviderState[]): ProviderStatus | undefined =>
+    names.map((n) => statuses.find((s) => s.name === n && states.includes(s.state))).find(Boolean);
+
+  const running = find(['apt', 'brew', 'docker', 'existing'], ['running']);
+  if (running) return { name: running.name, reason: `a server is already running: ${running.detail}` };
+  const stopped = find(['apt', 'brew'], ['stopped', 'installed']) ?? find(['docker'], ['stopped']);
+  if (stopped) return { name: stopped.name, reason: `installed but stopped: ${stopped.detail}` };
+  const installable: ProviderState[] = ['installed', 'can-install'];
+  if (platform === 'macos' && find(['brew'], installable)) return { name: 'brew', reason: 'macOS with Homebrew' };
+  if (platform === 'debian' && find(['apt'], installable)) return { name: 'apt', reason: 'Debian/Ubuntu: PostgreSQL from apt' };
+  const docker = find(['docker'], installable);
+  if (docker) return { name: 'docker', reason: `Docker engine available: ${docker.detail}` };
+  throw new UserError('No way to get a PostgreSQL server on this machine was found.', {
+    hint: 'Start Docker, install Homebrew (macOS) or use apt (Debian/Ubuntu), or point at a server with --admin-url.',
+    exitCode: ExitCode.server,
+  });
+}
+
+const STATE_LABEL: Record<ProviderState, string> = {
+  running: 'running',
+  stopped: 'stopped',
+  installed: 'installed',
+  'can-install': 'can install',
+  unavailable: 'unavailable',
+};
+
+/** A plain-text table of what detection found, printed before any question is asked. */
+export function renderDetectionTable(statuses: ProviderStatus[], chosen?: ProviderName): string {
+  const rows = [
+    ['Provider', 'State', 'Details'],
+    ...statuses.map((s) => [s.name === chosen ? `${s.name} *` : s.name, STATE_LABEL[s.state], s.detail]),
+  ];
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd());
+  return chosen ? [...lines, `* ${chosen} will be used`].join('\n') : lines.join('\n');
+}

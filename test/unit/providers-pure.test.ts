@@ -1,0 +1,34 @@
+import { expect, test } from 'vitest';
+import { parseLsClusters } from '../../src/providers/apt.js';
+import { parseListVersions } from '../../src/providers/brew.js';
+import { dataMountPath, defaultContainerName, PullProgress } from '../../src/providers/docker.js';
+
+test('pg_lsclusters lines become clusters with their port and state', () => {
+  const text = '15 main 5432 down postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\n16 test 5433 online,recovery postgres /srv/16 /var/log/pg16.log\n';
+  expect(parseLsClusters(text)).toEqual([
+    { version: '15', name: 'main', port: 5432, online: false, owner: 'postgres', dataDir: '/var/lib/postgresql/15/main', logFile: '/var/log/postgresql/postgresql-15-main.log' },
+    { version: '16', name: 'test', port: 5433, online: true, owner: 'postgres', dataDir: '/srv/16', logFile: '/var/log/pg16.log' },
+  ]);
+});
+
+test('brew list --versions keeps the newest version of each formula', () => {
+  expect(parseListVersions('postgresql@16 16.3 16.4\npython@3.12 3.12.4\n')).toEqual(new Map([['postgresql@16', '16.4'], ['python@3.12', '3.12.4']]));
+});
+
+test('container names come from the project folder; data lives where that major keeps it', () => {
+  expect(defaultContainerName('/home/me/Shop API')).toBe('pg-setup-shop-api');
+  expect(defaultContainerName('/')).toBe('pg-setup-app');
+  expect(dataMountPath(17)).toBe('/var/lib/postgresql/data');
+  expect(dataMountPath(18)).toBe('/var/lib/postgresql');
+});
+
+test('pull progress is one bar over all layers', () => {
+  const p = new PullProgress();
+  p.update({ status: 'Pulling from library/postgres', id: '18' });
+  p.update({ status: 'Pulling fs layer', id: 'a' });
+  p.update({ status: 'Already exists', id: 'b' });
+  expect(p.update({ status: 'Downloading', id: 'a', progressDetail: { current: 1e6, total: 4e6 } })).toBe('[#####---------------] 25% 1/2 layers 1.0/4.0 MB');
+  p.update({ status: 'Download complete', id: 'a' });
+  expect(p.update({ status: 'Pull complete', id: 'a' })).toBe('[####################] 100% 2/2 layers 4.0/4.0 MB');
+  expect(() => p.update({ errorDetail: { message: 'manifest unknown' }, error: 'manifest unknown' })).toThrow(/Pulling the image failed: manifest unknown/);
+});

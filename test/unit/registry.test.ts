@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'vitest';
+import { chooseProvider, createProvider, renderDetectionTable } from '../../src/providers/registry.js';
+import type { ProviderStatus } from '../../src/providers/types.js';
+import { providerOptions } from '../helpers/provider-options.js';
+
+const st = (name: ProviderStatus['name'], state: ProviderStatus['state'], detail = `${name} ${state}`): ProviderStatus => ({ name, state, detail });
+const nothingRunning = [st('existing', 'unavailable'), st('apt', 'can-install'), st('brew', 'can-install'), st('docker', 'can-install')];
+
+describe('chooseProvider', () => {
+  test('--provider wins over anything detected', () => {
+    expect(chooseProvider([st('apt', 'running')], { provider: 'docker' })).toEqual({ name: 'docker', reason: 'chosen with --provider docker' });
+  });
+
+  test('a running server comes first, and one we manage beats a bare server on the port', () => {
+    const statuses = [st('existing', 'running', 'PostgreSQL on 127.0.0.1:5432'), st('apt', 'running', 'cluster 15/main on port 5432 is running'), st('docker', 'stopped')];
+    expect(chooseProvider(statuses, { provider: 'auto' }, 'debian')).toEqual({
+      name: 'apt',
+      reason: 'a server is already running: cluster 15/main on port 5432 is running',
+    });
+    expect(chooseProvider([st('existing', 'running'), st('docker', 'stopped')], { provider: 'auto' }, 'debian').name).toBe('existing');
+  });
+
+  test('then an installed but stopped local server, before installing anything', () => {
+    expect(chooseProvider([...nothingRunning.slice(0, 2), st('brew', 'stopped'), st('docker', 'can-install')], { provider: 'auto' }, 'debian').name).toBe('brew');
+    expect(chooseProvider([st('apt', 'can-install'), st('docker', 'stopped')], { provider: 'auto' }, 'debian').name).toBe('docker');
+  });
+
+  test('then Homebrew on macOS, apt on Debian/Ubuntu, then Docker', () => {
+    expect(chooseProvider(nothingRunning, { provider: 'auto' }, 'macos')).toEqual({ name: 'brew', reason: 'macOS with Homebrew' });
+    expect(chooseProvider(nothingRunning, { provider: 'auto' }, 'debian')).toEqual({ name: 'apt', reason: 'Debian/Ubuntu: PostgreSQL from apt' });
+    expect(chooseProvider(nothingRunning, { provider: 'auto' }, 'linux').name).toBe('docker');
+    expect(chooseProvider([st('brew', 'unavailable'), st('docker', 'can-install')], { provider: 'auto' }, 'macos').name).toBe('docker');
+  });
+
+  test('nothing usable is one error that names the ways out', () => {
+    expect(() => chooseProvider([st('apt', 'unavailable'), st('docker', 'unavailable')], { provider: 'auto' }, 'linux')).toThrow(
+      expect.objectContaining({ exitCode: 3, hint: expect.stringMatching(/--admin-url/) }),
+    );
+  });
+});
+
+test('the detection table lines up its columns and marks the chosen provider', () => {
+  const table = renderDetectionTable(
+    [st('existing', 'unavailable', 'nothing listens on 127.0.0.1:5432'), st('apt', 'stopped', 'cluster 15/main on port 5432 is stopped'), st('docker', 'can-install', 'would pull postgres:18')],
+    'apt',
+  );
+  expect(table).toBe(
+    [
+      'Provider  State        Details',
+      'existing  unavailable  nothing listens on 127.0.0.1:5432',
+      'apt *     stopped      cluster 15/main on port 5432 is stopped',
+      'docker    can install  would pull postgres:18',
+      '* apt will be used',
+    ].join('\n'),
+  );
+});
+
+test('asking for a provider this version lacks is a usage error', () => {
+  expect(() => createProvider('local', providerOptions())).toThrow(expect.objectContaining({ exitCode: 2 }));
+  expect(createProvider('docker', providerOptions()).name).toBe('docker');
+});
