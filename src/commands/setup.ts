@@ -75,15 +75,22 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   let admin: AdminSql | undefined;
   try {
     admin = await provider.admin();
+    // A dry run may stop here: the server it would start is not running yet.
+    if (opts.dryRun) await admin.query('SELECT 1');
   } catch (e) {
     if (!opts.dryRun) throw e;
+    admin = undefined;
   }
   try {
     const decisions = admin ? await decide(opts, admin, endpoint, out) : dryRunDecisions(opts);
     const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
     addSecret(decisions.password);
+    const requireAdmin = (): AdminSql => {
+      if (!admin) throw new Error('the server is not running yet');
+      return admin;
+    };
     const steps = [
-      ...provisionSteps(opts, provider, () => admin as AdminSql, decisions, url, out),
+      ...provisionSteps(opts, provider, requireAdmin, decisions, url, out),
       ...(await projectPhaseSteps(project, opts, url, async () => admin as AdminSql)),
     ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));

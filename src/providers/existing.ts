@@ -1,5 +1,6 @@
 import { connectAdmin, type AdminSql, type PgConnection } from '../db/admin.js';
 import { parseUrl } from '../db/url.js';
+import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options } from '../options/types.js';
@@ -38,14 +39,11 @@ export function existingProvider(opts: Options): Provider {
   return {
     name: 'existing',
     async detect(): Promise<ProviderStatus> {
-      try {
-        const s = await admin();
-        const rows = await s.query('SHOW server_version');
-        const version = String(rows[0]?.server_version ?? '').split(' ')[0];
-        return { name: 'existing', state: 'running', detail: `PostgreSQL ${version} on ${endpoint.host}:${endpoint.port}`, version };
-      } catch (e) {
-        return { name: 'existing', state: 'unavailable', detail: (e as Error).message.split('\n')[0] ?? '' };
-      }
+      // A protocol probe, no login: detection must not need credentials.
+      const s = await probePort(endpoint.host, endpoint.port);
+      const where = `${endpoint.host}:${endpoint.port}`;
+      if (s.kind === 'postgres') return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${where}`, version: s.version };
+      return { name: 'existing', state: 'unavailable', detail: s.kind === 'free' ? `nothing listens on ${where}` : `${where} is taken by ${describePortState(s)}` };
     },
     steps: () => [ready],
     endpoint: () => endpoint,

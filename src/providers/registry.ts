@@ -1,59 +1,17 @@
-import { connectAdmin, type AdminSql } from '../db/admin.js';
-import { parseUrl } from '../db/url.js';
 import { detectPlatform, type Platform } from '../detect/os.js';
-import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import type { Options, ProviderName } from '../options/types.js';
 import { createAptProvider } from './apt.js';
 import { createBrewProvider } from './brew.js';
 import { createDockerProvider } from './docker.js';
-import { readyStep } from './ready.js';
+import { existingProvider } from './existing.js';
 import type { Provider, ProviderState, ProviderStatus } from './types.js';
 
 export type ProviderFactories = Partial<Record<ProviderName, (opts: Options) => Provider>>;
 
-/**
- * MERGE: stand-in for the core's `existing` provider (src/providers/existing.ts), only so the
- * registry can detect a server already on host:port. Replace `existing` in PROVIDER_FACTORIES
- * with the core's factory when merging; nothing else here depends on this function.
- */
-export function createExistingStub(opts: Options): Provider {
-  const port = typeof opts.port === 'number' ? opts.port : 5432;
-  const admin = async (): Promise<AdminSql> => {
-    const url = opts.adminUrl ? parseUrl(opts.adminUrl) : undefined;
-    if (!url)
-      throw usageError(`A server runs on ${opts.host}:${port}, but pg-setup needs a superuser login for it.`, 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
-    return connectAdmin({ host: url.host, port: url.port, user: url.user, password: url.password, database: url.database || 'postgres' });
-  };
-  return {
-    name: 'existing',
-    async detect() {
-      const s = await probePort(opts.host, port);
-      if (s.kind === 'postgres')
-        return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${opts.host}:${port}`, version: s.version };
-      return {
-        name: 'existing',
-        state: 'unavailable',
-        detail: s.kind === 'free' ? `nothing listens on ${opts.host}:${port}` : `${opts.host}:${port} is taken by ${describePortState(s)}`,
-      };
-    },
-    steps: () => [
-      readyStep(async () => {
-        const session = await admin();
-        await session.query('select 1').finally(() => session.close());
-      }, {
-        timeoutMs: opts.timeoutMs,
-        what: `PostgreSQL on ${opts.host}:${port}`,
-      }),
-    ],
-    endpoint: () => ({ host: opts.host, port }),
-    admin,
-  };
-}
-
 /** One factory per provider name; `local` belongs to a later issue. */
 export const PROVIDER_FACTORIES: ProviderFactories = {
-  existing: createExistingStub,
+  existing: existingProvider,
   apt: createAptProvider,
   brew: createBrewProvider,
   docker: createDockerProvider,

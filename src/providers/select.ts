@@ -1,10 +1,83 @@
 import type { Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
-import type { Options } from '../options/types.js';
-import { existingProvider } from './existing.js';
-import type { Provider } from './types.js';
+import type { Options, ProviderName } from '../options/types.js';
+import type { Provider, ProviderStatus } from './types.js';
 
-/** Pick the provider for this run. */
-export async function selectProvider(opts: Options, _given: Given, _out: Output): Promise<Provider> {
-  return existingProvider(opts);
+/** Providers that start a server on a port of their own (so a taken port is a conflict). */
+const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
+
+/**
+ * Pick the provider for this run, before the task list starts: --provider wins; with `auto`
+ * the detection table is printed and the wizard offers each usable option (non-interactive:
+ * the same order, deterministically, saying which and why). Then a taken port is settled.
+ */
+export async function selectProvider(opts: Options, _given: Given, out: Output): Promise<Provider> {
+  const { chooseProvider, createProvider, detectAll, renderDetectionTable } = await import('./registry.js');
+  let name: ProviderName;
+  if (opts.provider !== 'auto') {
+    name = opts.provider;
+  } else {
+    const statuses = await detectAll(opts);
+    const choice = chooseProvider(statuses, opts);
+    if (opts.interactive && !opts.yes) {
+      out.info(renderDetectionTable(statuses));
+      name = await askProvider(statuses, choice.name);
+    } else {
+      name = choice.name;
+      out.info(renderDetectionTable(statuses, name));
+      out.info(`Using ${name}: ${choice.reason}.`);
+    }
+  }
+  if (STARTS_A_SERVER.includes(name) && !opts.dryRun) name = await settlePort(opts, name, out);
+  return createProvider(name, opts);
+}
+
+async function askProvider(statuses: ProviderStatus[], recommended: ProviderName): Promise<ProviderName> {
+  const { askSelect } = await import('../options/prompts.js');
+  const usable = statuses.filter((s) => s.state !== 'unavailable');
+  return askSelect<ProviderName>(
+    'Which PostgreSQL should this project use?',
+    usable.map((s) => ({ value: s.name, name: `${s.name} (${s.state})${s.name === recommended ? ' - recommended' : ''}`, description: s.detail })),
+    recommended,
+  );
+}
+
+/**
+ * When the port the provider would use is taken, say by what and offer: use that server, the
+ * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
+ */
+async function settlePort(opts: Options, name: ProviderName, out: Output): Promise<ProviderName> {
+  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-conflict.js');
+  const analysis = await analyzePort(opts);
+  if (analysis.owner.kind === 'free') return name;
+  let choice;
+  if (opts.interactive) {
+    const use = analysis.choices.find((c) => c.value === 'use');
+    if (use?.provider === name) return name;
+    const { askSelect } = await import('../options/prompts.js');
+    const picked = await askSelect(
+      analysis.message,
+      [...analysis.choices.map((c, i) => ({ value: String(i), name: c.label })), { value: 'quit', name: 'Stop here (change nothing)' }],
+      '0',
+    );
+    if (picked === 'quit') {
+      const { UserError, ExitCode } = await import('../errors.js');
+      throw new UserError('Stopped: nothing was changed.', { exitCode: ExitCode.server });
+    }
+    choice = analysis.choices[Number(picked)];
+  } else {
+    choice = resolvePortNonInteractive(analysis, opts, name);
+  }
+  if (!choice) return name;
+  if (choice.value === 'use' && choice.provider) {
+    if (choice.provider !== name) out.info(`${analysis.message} Using it (${choice.provider}).`);
+    return choice.provider;
+  }
+  if (choice.value === 'next-port' && choice.port) {
+    out.info(`${analysis.message} Using the next free port, ${choice.port}.`);
+    opts.port = choice.port;
+    return name;
+  }
+  if (choice.value === 'stop') await stopPortOwner(analysis.owner, opts);
+  return name;
 }

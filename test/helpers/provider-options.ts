@@ -15,7 +15,7 @@ export function providerOptions(over: Partial<Options> = {}): Options {
     dbName: 'app',
     dbUser: 'app',
     dbPassword: undefined,
-    dbPasswordGiven: false,
+    dbPasswordSource: undefined,
     resetPassword: false,
     driver: 'psycopg',
     envFile: '/tmp/my-app/.env',
@@ -30,6 +30,11 @@ export function providerOptions(over: Partial<Options> = {}): Options {
     sqlite: 'keep',
     dataDir: undefined,
     volumes: false,
+    settings: undefined,
+    urlField: undefined,
+    base: undefined,
+    models: undefined,
+    envKeyGiven: false,
     ...over,
   };
 }
