@@ -6,5 +6,9 @@ import type { Provider } from './types.js';
 
 /** Pick the provider for this run. */
 export async function selectProvider(opts: Options, _given: Given, _out: Output): Promise<Provider> {
+  if (opts.provider === 'local') {
+    const { localProvider } = await import('./local.js');
+    return localProvider(opts);
+  }
   return existingProvider(opts);
 }
