@@ -27,6 +27,12 @@ export async function runCommand(flags: Flags): Promise<CommandResult> {
       const result = await setup(options, given, out);
       return { exitCode: ExitCode.ok, json: result };
     }
+    case 'start':
+    case 'stop':
+    case 'status': {
+      const control = await import('./local-control.js');
+      return control[options.command](options, out);
+    }
     default:
       out.warn(`"${options.command}" is not implemented yet.`);
       return { exitCode: ExitCode.failed, json: { ok: false } };
