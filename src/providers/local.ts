@@ -212,11 +212,11 @@ export function localProvider(opts: Options): LocalProvider {
     name: 'local',
     detect: () => detectLocal(opts),
     steps: () => [binariesStep, initStep, startStep, readyStep],
-    startSteps: () => [binariesStep, { ...startStep, check: async () => {
-      const { paths } = await load();
-      if ((await clusterMajor(paths.dataDir)) === undefined) throw noCluster();
-      return startStep.check();
-    } }, readyStep],
+    // The cluster must exist before binaries are looked for (or downloaded) to start it.
+    startSteps: () => [{ ...binariesStep, check: async () => {
+      if ((await clusterMajor((await load()).paths.dataDir)) === undefined) throw noCluster();
+      return binariesStep.check();
+    } }, startStep, readyStep],
     endpoint: (): Endpoint => ({ host: LOOPBACK, port: port() }),
     admin,
     async stop() {
