@@ -1,10 +1,11 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { freePort, pgBinDir } from '../helpers/cluster.js';
-import { runCli, tempProject } from '../helpers/cli.js';
+import { BIN, runCli, tempProject } from '../helpers/cli.js';
 
 /**
  * `--provider local` end to end with the built CLI: a real cluster from installed binaries and
@@ -161,5 +162,34 @@ describe('without a cluster', () => {
     const r = await runCli(['status', '--provider', 'existing', '--host', '127.0.0.1', '--port', String(await freePort()), '--json'], { cwd: dir });
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, provider: 'existing', state: 'not answering' });
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+describe.runIf(isRoot)('root and a normal user', () => {
+  test('a normal user runs the cluster directly; root then controls it as the project owner, who keeps owning every file', async () => {
+    const dir = project('owned');
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, uid, gid);
+    const env = { ...process.env, NO_COLOR: '1', PGSETUP_LOCAL_BINARIES: pgBinDir(), HOME: dir };
+    // The `postgres` OS user stands in for a developer without admin rights.
+    const asUser = spawnSync('runuser', ['-u', 'postgres', '--', process.execPath, BIN, '--provider', 'local', '--port', String(await freePort())], { cwd: dir, env, encoding: 'utf8' });
+    expect(asUser.status, asUser.stdout + asUser.stderr).toBe(0);
+    expect(asUser.stdout).not.toContain('run as OS user');
+    const url = databaseUrl(dir);
+    expect(await sqlAs(url, 'select current_user as u')).toEqual([{ u: 'owned_user' }]);
+
+    const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PGSETUP_LOCAL_BINARIES: pgBinDir() } });
+    expect((await cli(['stop'])).code).toBe(0);
+    expect((await cli(['status'])).code).toBe(3);
+    const rerun = await cli(['--provider', 'local']);
+    expect(rerun.code, rerun.all).toBe(0);
+    expect(await sqlAs(url, 'select 1 as one')).toEqual([{ one: 1 }]);
+    for (const f of ['.pg-setup', '.pg-setup/data', '.pg-setup/superuser-password', '.pg-setup/local.json']) {
+      expect(statSync(join(dir, f)).uid, f).toBe(uid);
+    }
+    expect((await cli(['stop'])).code).toBe(0);
   });
 });
