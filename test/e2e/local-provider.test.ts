@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
+import { sqlAs } from '../helpers/sql.js';
 import { afterAll, describe, expect, test } from 'vitest';
 import { freePort, pgBinDir } from '../helpers/cluster.js';
 import { BIN, runCli, tempProject } from '../helpers/cli.js';
@@ -42,16 +42,6 @@ function databaseUrl(dir: string): string {
   const m = /^DATABASE_URL="(.*)"$/m.exec(readFileSync(join(dir, '.env'), 'utf8'));
   if (!m?.[1]) throw new Error('no DATABASE_URL in .env');
   return m[1];
-}
-
-async function sqlAs(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const c = new pg.Client({ connectionString: url.replace(/^postgresql\+psycopg/, 'postgresql') });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 interface Source {
