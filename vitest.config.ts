@@ -17,6 +17,8 @@ export default defineConfig({
           hookTimeout: 240_000,
           // Each file starts its own clusters; two cores, so keep parallelism modest.
           maxWorkers: 2,
+          // vitest 4 refuses to run projects with different maxWorkers in one group: fast first, then e2e.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
