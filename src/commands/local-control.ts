@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { ExitCode } from '../errors.js';
 import { style, type Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import { runSteps } from '../plan/run.js';
 import type { StepOutcome } from '../plan/step.js';
+import { hasLocalCluster } from '../local/cluster.js';
 import { localProvider } from '../providers/local.js';
 import type { CommandResult } from './index.js';
 
@@ -26,7 +27,7 @@ export interface StatusResult {
  * and with the default `auto` when this project has one.
  */
 function isLocal(opts: Options): boolean {
-  return opts.provider === 'local' || (opts.provider === 'auto' && existsSync(join(opts.projectDir, '.pg-setup', 'local.json')));
+  return opts.provider === 'local' || (opts.provider === 'auto' && hasLocalCluster(opts.projectDir));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chown, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,11 @@ export function localPaths(projectDir: string, dataDirFlag?: string, stored?: st
     logFile: join(stateDir, 'postgres.log'),
     dataDir,
   };
+}
+
+/** Does this project have a local cluster pg-setup created (its state file)? */
+export function hasLocalCluster(projectDir: string): boolean {
+  return existsSync(localPaths(projectDir).stateFile);
 }
 
 /** Unix socket paths are limited to 107 bytes (103 on macOS); keep headroom for `/.s.PGSQL.65535`. */

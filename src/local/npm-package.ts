@@ -185,8 +185,10 @@ export async function ensureEmbeddedBinaries(opts: {
     });
   }
   opts.progress(`extracting ${pkg}@${picked.version}`);
-  const final = join(opts.cacheDir, `${pkg.split('/')[1]}-${picked.version}`);
-  const tmp = `${final}.tmp-${randomBytes(4).toString('hex')}`;
+  const name = `${pkg.split('/')[1]}-${picked.version}`;
+  const final = join(opts.cacheDir, name);
+  // A dot-name never matches findCachedBinaries, so an interrupted extraction is never used.
+  const tmp = join(opts.cacheDir, `.${name}.tmp-${randomBytes(4).toString('hex')}`);
   // 0755: as root the cluster runs as another user, who must be able to run these binaries.
   await mkdir(tmp, { recursive: true, mode: 0o755 });
   try {

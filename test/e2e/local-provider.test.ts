@@ -60,7 +60,8 @@ const sources: Source[] = [
 describe.each(sources)('--provider local with $name', (source) => {
   test('provisions a cluster whose URL logs in; a re-run changes nothing; stop, status, setup and start keep the data', async () => {
     const dir = project('notes');
-    const cli = (args: string[]) => runCli(args, { cwd: dir, env: source.env, timeoutMs: 200_000 });
+    const trace = join(dirname(dir), 'exec.jsonl');
+    const cli = (args: string[]) => runCli(args, { cwd: dir, env: { ...source.env, PGSETUP_TRACE_EXEC: trace }, timeoutMs: 200_000 });
     const extra = await source.args();
 
     const first = await cli(['--provider', 'local', '--non-interactive', ...extra]);
@@ -100,8 +101,8 @@ describe.each(sources)('--provider local with $name', (source) => {
     expect(JSON.parse(stopped.stdout)).toMatchObject({ ok: false, provider: 'local', state: 'stopped', port: state.port });
     await expect(sqlAs(url, 'select 1')).rejects.toThrow();
 
-    // A setup re-run starts the stopped cluster; the URL in .env stays valid and the row is there.
-    const rerun = await cli(['--provider', 'local']);
+    // A setup re-run (auto finds the project's cluster) starts it; the URL stays valid and the row is there.
+    const rerun = await cli([]);
     expect(rerun.code, rerun.all).toBe(0);
     expect(rerun.all).toMatch(/Start PostgreSQL on 127\.0\.0\.1: started on port \d+/);
     expect(readFileSync(join(dir, '.env')).equals(envBefore)).toBe(true);
@@ -120,6 +121,14 @@ describe.each(sources)('--provider local with $name', (source) => {
     expect((await cli(['start'])).all).toContain('already running');
     expect((await cli(['stop'])).code).toBe(0);
     expect((await cli(['stop'])).all).toContain('was not running');
+
+    // Every child process went through run(); none carried a password in its argv.
+    const argvs = readFileSync(trace, 'utf8');
+    expect(argvs).toContain('initdb');
+    expect(argvs).toContain('--pwfile');
+    const appPassword = decodeURIComponent(new URL(url.replace('postgresql+psycopg', 'http')).password);
+    expect(argvs).not.toContain(superPassword);
+    expect(argvs).not.toContain(appPassword);
   });
 });
 
