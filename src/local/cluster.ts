@@ -225,6 +225,22 @@ export async function initCluster(o: { paths: LocalPaths; binDir: string; port: 
   await chownTo(conf, runAs);
 }
 
+/** Change the port in the settings pg-setup appended to postgresql.conf (the last `port =` line wins). */
+export async function setConfigPort(paths: LocalPaths, port: number, runAs: RunAs | undefined): Promise<void> {
+  const conf = join(paths.dataDir, 'postgresql.conf');
+  const lines = ((await readTextIfExists(conf)) ?? '').split('\n');
+  const last = lines.map((l) => /^port = \d+$/.test(l)).lastIndexOf(true);
+  if (last === -1) lines.push(`port = ${port}`);
+  else lines[last] = `port = ${port}`;
+  await writeFileAtomic(conf, lines.join('\n'));
+  await chownTo(conf, runAs);
+}
+
+/** Did the server fail to start because its port is taken? (From startLocalCluster's error.) */
+export function isPortTakenError(e: unknown): boolean {
+  return e instanceof UserError && /could not bind|address already in use/i.test(e.message);
+}
+
 export type ClusterState = 'running' | 'stopped' | 'missing';
 
 /** `pg_ctl status`: running, stopped, or no cluster in the data folder. */
@@ -242,7 +258,7 @@ export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; 
   if (r.exitCode !== 0) {
     const tail = await logTail(o.paths.logFile);
     throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${r.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {
-      hint: /already in use|could not bind/i.test(tail)
+      hint: /address already in use|could not bind/i.test(tail)
         ? 'Another program took the port; stop it, or remove .pg-setup/local.json and run pg-setup --port auto to pick a new one (the URL in .env changes).'
         : `Look at the log above (${o.paths.logFile}), fix the cause, then run pg-setup start.`,
       exitCode: ExitCode.server,

