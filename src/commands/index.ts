@@ -51,6 +51,12 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
       const { teardown } = await import('./teardown.js');
       return { exitCode: ExitCode.ok, json: await teardown(options, given, out) };
     }
+    case 'start':
+    case 'stop':
+    case 'status': {
+      const control = await import('./local-control.js');
+      return control[options.command](options, out);
+    }
     default:
       out.warn(`"${options.command}" is not implemented yet.`);
       return { exitCode: ExitCode.failed, json: { ok: false } };

@@ -87,7 +87,8 @@ Options
   --env-file <path>            default: .env in the project
   --env-key <KEY>              default: DATABASE_URL
   --overwrite-env              replace a different existing value of the key (a backup is kept)
-  --pg-version <N>             PostgreSQL major for apt/brew/docker (default: 18; apt: the distro's)
+  --pg-version <N>             PostgreSQL major for apt/brew/docker/local (default: 18; apt: the distro's;
+                               local: an installed one first)
   --container-name <name>      Docker container (default: pg-setup-<project>)
   --data-dir <dir>             local provider's data folder (default: .pg-setup/data)
   --timeout <seconds>          wait this long for the server to be ready (default: 60)

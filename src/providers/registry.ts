@@ -4,17 +4,19 @@ import type { Options, ProviderName } from '../options/types.js';
 import { createAptProvider } from './apt.js';
 import { createBrewProvider } from './brew.js';
 import { createDockerProvider } from './docker.js';
+import { localProvider } from './local.js';
 import { existingProvider } from './existing.js';
 import type { Provider, ProviderState, ProviderStatus } from './types.js';
 
 export type ProviderFactories = Partial<Record<ProviderName, (opts: Options) => Provider>>;
 
-/** One factory per provider name; `local` belongs to a later issue. */
+/** One factory per provider name. */
 export const PROVIDER_FACTORIES: ProviderFactories = {
   existing: existingProvider,
   apt: createAptProvider,
   brew: createBrewProvider,
   docker: createDockerProvider,
+  local: localProvider,
 };
 
 /** The provider for `name`, built from the resolved options. */
@@ -25,7 +27,7 @@ export function createProvider(name: ProviderName, opts: Options, factories: Pro
 }
 
 /** Order of the detection table and of ties in chooseProvider. */
-const DETECT_ORDER: ProviderName[] = ['existing', 'apt', 'brew', 'docker'];
+const DETECT_ORDER: ProviderName[] = ['existing', 'apt', 'brew', 'docker', 'local'];
 
 /** Ask every provider what it finds, in parallel; a failing detector shows as unavailable. */
 export async function detectAll(opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Promise<ProviderStatus[]> {
@@ -61,6 +63,9 @@ export function chooseProvider(
   const find = (names: ProviderName[], states: ProviderState[]): ProviderStatus | undefined =>
     names.map((n) => statuses.find((s) => s.name === n && states.includes(s.state))).find(Boolean);
 
+  // The project's own cluster comes first: it is what this project used before.
+  const own = find(['local'], ['running', 'stopped']);
+  if (own) return { name: 'local', reason: `the project's own cluster: ${own.detail}` };
   const running = find(['apt', 'brew', 'docker', 'existing'], ['running']);
   if (running) return { name: running.name, reason: `a server is already running: ${running.detail}` };
   const stopped = find(['apt', 'brew'], ['stopped', 'installed']) ?? find(['docker'], ['stopped']);
@@ -70,6 +75,9 @@ export function chooseProvider(
   if (platform === 'debian' && find(['apt'], installable)) return { name: 'apt', reason: 'Debian/Ubuntu: PostgreSQL from apt' };
   const docker = find(['docker'], installable);
   if (docker) return { name: 'docker', reason: `Docker engine available: ${docker.detail}` };
+  // Nothing else usable: a cluster owned by the user in the project needs no root, brew or Docker.
+  const local = find(['local'], installable);
+  if (local) return { name: 'local', reason: `nothing else is usable; a project-local cluster (${local.detail})` };
   throw new UserError('No way to get a PostgreSQL server on this machine was found.', {
     hint: 'Start Docker, install Homebrew (macOS) or use apt (Debian/Ubuntu), or point at a server with --admin-url.',
     exitCode: ExitCode.server,

@@ -14,8 +14,12 @@ const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
 export async function selectProvider(opts: Options, _given: Given, out: Output): Promise<Provider> {
   const { chooseProvider, createProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   let name: ProviderName;
+  const remembered = opts.provider === 'auto' ? await rememberedProvider(opts) : undefined;
   if (opts.provider !== 'auto') {
     name = opts.provider;
+  } else if (remembered) {
+    // A re-run keeps the server this project already uses: no detection, no question.
+    name = remembered;
   } else {
     const statuses = await detectAll(opts);
     const choice = chooseProvider(statuses, opts);
@@ -30,6 +34,20 @@ export async function selectProvider(opts: Options, _given: Given, out: Output):
   }
   if (STARTS_A_SERVER.includes(name) && !opts.dryRun) name = await settlePort(opts, name, out);
   return createProvider(name, opts);
+}
+
+/**
+ * The provider this project already uses: its own local cluster, or the one recorded in
+ * .pg-setup/state.json for the host:port in the env file.
+ */
+export async function rememberedProvider(opts: Options): Promise<ProviderName | undefined> {
+  const { hasLocalCluster } = await import('../local/cluster.js');
+  if (hasLocalCluster(opts.projectDir)) return 'local';
+  if (typeof opts.port !== 'number') return undefined;
+  const { readCreated, serverKey } = await import('../state/created.js');
+  const rec = (await readCreated(opts.projectDir)).servers[serverKey({ host: opts.host, port: opts.port })];
+  const known: ProviderName[] = ['existing', 'apt', 'brew', 'docker', 'local'];
+  return known.find((n) => n === rec?.provider);
 }
 
 async function askProvider(statuses: ProviderStatus[], recommended: ProviderName): Promise<ProviderName> {

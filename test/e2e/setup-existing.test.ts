@@ -1,6 +1,7 @@
 import { readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { sqlAs } from '../helpers/sql.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runCli, tempProject } from '../helpers/cli.js';
@@ -28,16 +29,6 @@ function envOf(dir: string, file = '.env'): Record<string, string> {
     if (m) out[m[1] as string] = m[2] as string;
   }
   return out;
-}
-
-async function sqlAs(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const c = new pg.Client({ connectionString: url.replace(/^postgresql\+psycopg/, 'postgresql') });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 const base = () => ['--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port)];

@@ -1,0 +1,311 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chown, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generatePassword } from '../db/scram.js';
+import { ExitCode, UserError } from '../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
+import { run, type RunResult } from '../io/exec.js';
+import { addSecret } from '../io/secrets.js';
+
+/**
+ * A PostgreSQL cluster owned by the project: `initdb` into a data folder, loopback only, on a
+ * port remembered in `.pg-setup/local.json`, started and stopped with `pg_ctl`. As root it runs
+ * as an unprivileged OS user, because initdb and postgres refuse to run as root.
+ */
+
+/** The superuser initdb creates; the name is the libpq default so tools find it. */
+export const SUPERUSER = 'postgres';
+export const LOOPBACK = '127.0.0.1';
+
+export interface LocalPaths {
+  /** `<project>/.pg-setup`: state, password, log, sockets. */
+  stateDir: string;
+  stateFile: string;
+  passwordFile: string;
+  logFile: string;
+  dataDir: string;
+}
+
+/** What pg-setup remembers about the cluster so re-runs and `start` use the same port and binaries. */
+export interface LocalState {
+  port: number;
+  dataDir: string;
+  binDir: string;
+  /** PostgreSQL version the binaries report, e.g. 18.4. */
+  version: string;
+  source: 'installed' | 'npm';
+  /** The npm package version when source is npm. */
+  package?: string | undefined;
+}
+
+/** Who runs initdb/pg_ctl: undefined means the current user. */
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
+/** Where everything lives for a project; `dataDirFlag` (--data-dir) is relative to the project. */
+export function localPaths(projectDir: string, dataDirFlag?: string, stored?: string): LocalPaths {
+  const stateDir = join(projectDir, '.pg-setup');
+  const dataDir = dataDirFlag !== undefined ? resolve(projectDir, dataDirFlag) : (stored ?? join(stateDir, 'data'));
+  return {
+    stateDir,
+    stateFile: join(stateDir, 'local.json'),
+    passwordFile: join(stateDir, 'superuser-password'),
+    logFile: join(stateDir, 'postgres.log'),
+    dataDir,
+  };
+}
+
+/** Does this project have a local cluster pg-setup created (its state file)? */
+export function hasLocalCluster(projectDir: string): boolean {
+  return existsSync(localPaths(projectDir).stateFile);
+}
+
+/** Unix socket paths are limited to 107 bytes (103 on macOS); keep headroom for `/.s.PGSQL.65535`. */
+const MAX_SOCKET_DIR = 103 - '/.s.PGSQL.65535'.length;
+
+/**
+ * The server's unix socket folder: `.pg-setup/run`, or, when that path is too long for a
+ * socket, a per-project folder under the temp dir named after a hash of the project path.
+ */
+export function socketDirFor(stateDir: string, temp = tmpdir()): string {
+  const inProject = join(stateDir, 'run');
+  if (Buffer.byteLength(inProject) <= MAX_SOCKET_DIR) return inProject;
+  return join(temp, `pg-setup-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`);
+}
+
+/** Read `.pg-setup/local.json`, or undefined when there is none. */
+export async function readLocalState(paths: LocalPaths): Promise<LocalState | undefined> {
+  const text = await readTextIfExists(paths.stateFile);
+  if (text === undefined) return undefined;
+  try {
+    const s = JSON.parse(text) as LocalState;
+    if (typeof s.port === 'number' && typeof s.dataDir === 'string' && typeof s.binDir === 'string') return s;
+  } catch {
+    /* fall through */
+  }
+  throw new UserError(`${paths.stateFile} is not valid pg-setup state.`, { hint: 'Delete it and run pg-setup again; the data folder is kept.', exitCode: ExitCode.files });
+}
+
+/** Remember the cluster's port, data folder and binaries. */
+export async function writeLocalState(paths: LocalPaths, state: LocalState, runAs: RunAs | undefined): Promise<void> {
+  await writeFileAtomic(paths.stateFile, JSON.stringify(state, null, 2) + '\n', { mode: 0o644 });
+  await chownTo(paths.stateFile, runAs);
+}
+
+/** Has initdb created a cluster in `dataDir`? Returns its major version. */
+export async function clusterMajor(dataDir: string): Promise<number | undefined> {
+  const text = await readFile(join(dataDir, 'PG_VERSION'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : Number(text.trim());
+}
+
+/** The superuser password from its 0600 file (registered as a secret), or undefined. */
+export async function readSuperPassword(paths: LocalPaths): Promise<string | undefined> {
+  const pw = (await readTextIfExists(paths.passwordFile))?.trim();
+  addSecret(pw);
+  return pw || undefined;
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/**
+ * Who runs the cluster. A normal user runs it directly. Root cannot (initdb refuses), so it
+ * runs as the owner of the project folder when that is not root (the cluster then belongs to
+ * the developer, as if they had run pg-setup), else as the `postgres` OS user.
+ */
+export async function resolveRunAs(projectDir: string): Promise<RunAs | undefined> {
+  if (!isRoot()) return undefined;
+  const owner = (await stat(projectDir)).uid;
+  if (owner !== 0) {
+    const name = await run('id', ['-nu', String(owner)], { reject: false });
+    if (name.exitCode === 0 && name.stdout.trim()) return idsOf(name.stdout.trim());
+  }
+  const pg = await idsOf(SUPERUSER).catch(() => undefined);
+  if (pg) return pg;
+  throw new UserError('PostgreSQL refuses to run as root, and there is no unprivileged user to run it as (the project folder belongs to root and there is no "postgres" OS user).', {
+    hint: 'Run pg-setup as a normal user, or create one for the server (useradd --system postgres) and run again.',
+    exitCode: ExitCode.server,
+  });
+}
+
+async function idsOf(user: string): Promise<RunAs> {
+  const uid = await run('id', ['-u', user]);
+  const gid = await run('id', ['-g', user]);
+  return { user, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** Give a file or folder pg-setup created to the user the cluster runs as (root only). */
+export async function chownTo(path: string, runAs: RunAs | undefined): Promise<void> {
+  if (runAs) await chown(path, runAs.uid, runAs.gid);
+}
+
+/** Run a PostgreSQL program as the cluster's user, from a folder that user can enter. */
+function runPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, reject = true): Promise<RunResult> {
+  return run(join(binDir, program), args, { user: runAs?.user, cwd, reject, env: { LC_ALL: 'C' } });
+}
+
+/**
+ * Folders the cluster needs, owned by its user: `.pg-setup`, the data folder (0700, as
+ * PostgreSQL demands) and the socket folder (0700). A socket folder under /tmp that someone
+ * else created, or that is a link, is refused.
+ */
+export async function prepareFolders(paths: LocalPaths, runAs: RunAs | undefined): Promise<string> {
+  await mkdir(paths.stateDir, { recursive: true });
+  await chownTo(paths.stateDir, runAs);
+  const socketDir = socketDirFor(paths.stateDir);
+  for (const dir of [paths.dataDir, socketDir]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const st = await lstat(dir);
+    const owner = runAs?.uid ?? process.getuid?.();
+    if (!st.isDirectory() || (owner !== undefined && st.uid !== owner && !(runAs && st.uid === 0))) {
+      throw new UserError(`${dir} is not a folder owned by ${runAs?.user ?? 'you'}.`, { hint: 'Remove it and run pg-setup again.', exitCode: ExitCode.files });
+    }
+    await chownTo(dir, runAs);
+  }
+  if (runAs) {
+    // A private parent folder (a home at 0700) would only surface later as an obscure initdb error.
+    const r = await run('test', ['-w', paths.dataDir, '-a', '-w', socketDir, '-a', '-w', paths.stateDir], { user: runAs.user, cwd: '/', reject: false });
+    if (r.exitCode !== 0) {
+      throw new UserError(`The OS user "${runAs.user}" that runs PostgreSQL (it refuses to run as root) cannot reach ${paths.stateDir}: a parent folder is private.`, {
+        hint: `Run pg-setup as a normal user, or put the project (or --data-dir) where "${runAs.user}" can reach it.`,
+        exitCode: ExitCode.server,
+      });
+    }
+  }
+  return socketDir;
+}
+
+/** The postgresql.conf lines that make the cluster project-local. */
+export function localConfig(port: number, socketDir: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  return [
+    '',
+    '# pg-setup: a project-local server, reachable from this machine only.',
+    `listen_addresses = ${q(LOOPBACK)}`,
+    `port = ${port}`,
+    `unix_socket_directories = ${q(socketDir)}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * initdb with SCRAM auth and a generated superuser password: the password goes to a 0600
+ * file beside the data folder, and reaches initdb through a 0600 temp file (never argv),
+ * removed afterwards. Then the loopback-only settings are appended to postgresql.conf.
+ */
+export async function initCluster(o: { paths: LocalPaths; binDir: string; port: number; runAs: RunAs | undefined }): Promise<void> {
+  const { paths, binDir, runAs } = o;
+  const socketDir = await prepareFolders(paths, runAs);
+  const password = (await readSuperPassword(paths)) ?? generatePassword();
+  addSecret(password);
+  await writeFileAtomic(paths.passwordFile, password + '\n', { mode: 0o600 });
+  await chownTo(paths.passwordFile, runAs);
+  const pwTemp = join(paths.stateDir, `.initdb-pw-${process.pid}`);
+  await writeFileAtomic(pwTemp, password + '\n', { mode: 0o600 });
+  await chownTo(pwTemp, runAs);
+  try {
+    const args = ['-D', paths.dataDir, '-U', SUPERUSER, '--pwfile', pwTemp, '-E', 'UTF8', '--locale', 'C', '--auth', 'scram-sha-256'];
+    const r = await runPg(binDir, 'initdb', args, runAs, paths.stateDir, false);
+    if (r.exitCode !== 0) {
+      throw new UserError(`initdb failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`, {
+        hint: `Look at the message above; the data folder is ${paths.dataDir}.`,
+        exitCode: ExitCode.server,
+      });
+    }
+  } finally {
+    await rm(pwTemp, { force: true });
+  }
+  const conf = join(paths.dataDir, 'postgresql.conf');
+  await writeFileAtomic(conf, ((await readTextIfExists(conf)) ?? '') + localConfig(o.port, socketDir));
+  await chownTo(conf, runAs);
+}
+
+/** Change the port in the settings pg-setup appended to postgresql.conf (the last `port =` line wins). */
+export async function setConfigPort(paths: LocalPaths, port: number, runAs: RunAs | undefined): Promise<void> {
+  const conf = join(paths.dataDir, 'postgresql.conf');
+  const lines = ((await readTextIfExists(conf)) ?? '').split('\n');
+  const last = lines.map((l) => /^port = \d+$/.test(l)).lastIndexOf(true);
+  if (last === -1) lines.push(`port = ${port}`);
+  else lines[last] = `port = ${port}`;
+  await writeFileAtomic(conf, lines.join('\n'));
+  await chownTo(conf, runAs);
+}
+
+/** Did the server fail to start because its port is taken? (From startLocalCluster's error.) */
+export function isPortTakenError(e: unknown): boolean {
+  return e instanceof UserError && /could not bind|address already in use/i.test(e.message);
+}
+
+export type ClusterState = 'running' | 'stopped' | 'missing';
+
+/** `pg_ctl status`: running, stopped, or no cluster in the data folder. */
+export async function clusterState(paths: LocalPaths, binDir: string, runAs: RunAs | undefined): Promise<ClusterState> {
+  if ((await clusterMajor(paths.dataDir)) === undefined) return 'missing';
+  const r = await runPg(binDir, 'pg_ctl', ['status', '-D', paths.dataDir], runAs, paths.stateDir, false);
+  return r.exitCode === 0 ? 'running' : 'stopped';
+}
+
+/** Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the log tail. */
+export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
+  await prepareFolders(o.paths, o.runAs);
+  const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
+  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.stateDir, false);
+  if (r.exitCode !== 0) {
+    const tail = await logTail(o.paths.logFile);
+    throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${r.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {
+      hint: /address already in use|could not bind/i.test(tail)
+        ? 'Another program took the port; stop it, or remove .pg-setup/local.json and run pg-setup --port auto to pick a new one (the URL in .env changes).'
+        : `Look at the log above (${o.paths.logFile}), fix the cause, then run pg-setup start.`,
+      exitCode: ExitCode.server,
+    });
+  }
+}
+
+/** Stop the cluster (fast shutdown: open sessions are ended, data is safe). */
+export async function stopLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
+  const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
+  const r = await runPg(o.binDir, 'pg_ctl', ['stop', '-D', o.paths.dataDir, '-m', 'fast', '-w', '-t', seconds, '-s'], o.runAs, o.paths.stateDir, false);
+  if (r.exitCode !== 0) {
+    throw new UserError(`PostgreSQL did not stop: ${(r.stderr || r.stdout).trim()}`, { hint: `Look at ${o.paths.logFile}, then run pg-setup stop again.`, exitCode: ExitCode.server });
+  }
+}
+
+/** The last lines of the server log, indented, or '' when there is none. */
+export async function logTail(logFile: string, lines = 15): Promise<string> {
+  const text = (await readTextIfExists(logFile).catch(() => undefined)) ?? '';
+  return text.trimEnd().split('\n').slice(-lines).map((l) => `  ${l}`).join('\n').trimEnd();
+}
+
+/** Can a server listen on 127.0.0.1:port right now? (A bind attempt, the question postgres will ask.) */
+export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {
+  return new Promise((done) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => done(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
+  });
+}
+
+/** The first port from `from` for which `isFree` says yes (up to 100 tried). */
+export async function firstFreePort(from: number, isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
+  for (let port = from; port < from + 100 && port <= 65535; port++) {
+    if (await isFree(port)) return port;
+  }
+  throw new UserError(`No free port between ${from} and ${Math.min(from + 99, 65535)} on ${LOOPBACK}.`, { hint: 'Pass --port with a free port.', exitCode: ExitCode.server });
+}
+
+/**
+ * The port for a new cluster: the one passed with --port, or the first free from 5432 when
+ * the port is "auto" or the default (5432 then only means "start looking here").
+ */
+export async function chooseLocalPort(requested: number | 'auto', isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
+  if (requested === 'auto' || requested === 5432) return firstFreePort(5432, isFree);
+  if (await isFree(requested)) return requested;
+  throw new UserError(`Port ${requested} on ${LOOPBACK} is already taken.`, { hint: 'Pass --port auto to take the first free port from 5432, or another --port.', exitCode: ExitCode.server });
+}
+
