@@ -20,6 +20,18 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        // Tests that drive the machine's own PostgreSQL (the apt cluster on 5432) run alone,
+        // after the e2e files, so no throwaway local cluster can hold that port meanwhile.
+        test: {
+          name: 'system',
+          include: ['test/system/**/*.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

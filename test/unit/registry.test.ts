@@ -32,6 +32,15 @@ describe('chooseProvider', () => {
     expect(chooseProvider([st('brew', 'unavailable'), st('docker', 'can-install')], { provider: 'auto' }, 'macos').name).toBe('docker');
   });
 
+  test('with nothing else usable, auto falls back to a project-local cluster', () => {
+    expect(chooseProvider([st('apt', 'unavailable'), st('docker', 'unavailable'), st('local', 'can-install')], { provider: 'auto' }, 'linux')).toMatchObject({ name: 'local' });
+    expect(chooseProvider([st('apt', 'can-install'), st('local', 'installed')], { provider: 'auto' }, 'debian').name).toBe('apt');
+  });
+
+  test("the project's own local cluster wins, running or stopped", () => {
+    expect(chooseProvider([st('apt', 'running'), st('local', 'stopped')], { provider: 'auto' }, 'debian').name).toBe('local');
+  });
+
   test('nothing usable is one error that names the ways out', () => {
     expect(() => chooseProvider([st('apt', 'unavailable'), st('docker', 'unavailable')], { provider: 'auto' }, 'linux')).toThrow(
       expect.objectContaining({ exitCode: 3, hint: expect.stringMatching(/--admin-url/) }),
@@ -55,7 +64,6 @@ test('the detection table lines up its columns and marks the chosen provider', (
   );
 });
 
-test('asking for a provider this version lacks is a usage error', () => {
-  expect(() => createProvider('local', providerOptions())).toThrow(expect.objectContaining({ exitCode: 2 }));
-  expect(createProvider('docker', providerOptions()).name).toBe('docker');
+test('every provider name builds its provider', () => {
+  for (const name of ['existing', 'apt', 'brew', 'docker', 'local'] as const) expect(createProvider(name, providerOptions()).name).toBe(name);
 });
