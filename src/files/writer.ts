@@ -25,6 +25,15 @@ export interface WriteOptions {
   mode?: number;
   /** Project root, for the backup folder. When set and the file exists, a backup is kept. */
   backupRoot?: string;
+  /** The run's backup folder name (one per run); default: now. */
+  backupStamp?: string;
+  /** Create missing parent folders. */
+  mkdirs?: boolean;
+}
+
+/** A filesystem-safe timestamp for backup folders. */
+export function makeStamp(date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-');
 }
 
 /**
@@ -34,9 +43,10 @@ export interface WriteOptions {
  * Returns the backup path when one was made.
  */
 export async function writeFileAtomic(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+  if (opts.mkdirs) await mkdir(dirname(path), { recursive: true });
   const { target, existing } = await checkWritable(path);
   let backup: string | undefined;
-  if (existing && opts.backupRoot) backup = await backupFile(target, opts.backupRoot);
+  if (existing && opts.backupRoot) backup = await backupFile(target, opts.backupRoot, opts.backupStamp);
   const tmp = join(dirname(target), `.${basename(target)}.pgsetup-${randomBytes(4).toString('hex')}.tmp`);
   const mode = existing ? existing.mode & 0o7777 : (opts.mode ?? 0o644);
   let fh;
@@ -91,8 +101,7 @@ export async function checkWritable(path: string): Promise<{ target: string; exi
 }
 
 /** Copy a file into `<root>/.pg-setup/backups/<timestamp>/<relative path>`. Returns the copy's path. */
-export async function backupFile(path: string, root: string): Promise<string> {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+export async function backupFile(path: string, root: string, stamp = makeStamp()): Promise<string> {
   let rel = relative(root, path);
   if (rel.startsWith('..')) rel = basename(path);
   const dest = join(root, '.pg-setup', 'backups', stamp, rel);

@@ -40,6 +40,7 @@ import {
 import { embeddedPackageName, findCachedBinaries } from '../local/npm-package.js';
 import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
+import { waitReady } from './ready.js';
 import type { Endpoint, Provider, ProviderStatus } from './types.js';
 
 /** The local provider, with the extra controls `pg-setup start|stop|status` use. */
@@ -222,7 +223,12 @@ export function localProvider(opts: Options): LocalProvider {
     },
     async run(progress) {
       const t0 = Date.now();
-      await waitForQuery(ping, opts.timeoutMs, (ms) => progress(`waiting (${(ms / 1000).toFixed(1)} s)`), async () => logTail((await load()).paths.logFile));
+      await waitReady(ping, {
+        timeoutMs: opts.timeoutMs,
+        onAttempt: (_e, ms) => progress(`waiting (${(ms / 1000).toFixed(1)} s)`),
+        logTail: async () => logTail((await load()).paths.logFile),
+        what: 'The project-local PostgreSQL',
+      });
       return `ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
     },
     describe: () => [`wait up to ${Math.round(opts.timeoutMs / 1000)} s until ${SUPERUSER} can run a query over TCP`],
@@ -270,30 +276,6 @@ function noCluster(): UserError {
 /** Without usable binaries: a postmaster.pid and a taken port mean the server runs. */
 async function isRunningByPid(paths: LocalPaths, state: LocalState | undefined): Promise<boolean> {
   return Boolean(state) && existsSync(join(paths.dataDir, 'postmaster.pid')) && !(await isPortFree(state?.port ?? 0));
-}
-
-/**
- * Poll `attempt` (an authenticated query) every 100 ms until it works or `timeoutMs` passes;
- * then fail with the last error and the tail of the server log.
- */
-export async function waitForQuery(attempt: () => Promise<unknown>, timeoutMs: number, onWait: (ms: number) => void, tail: () => Promise<string>): Promise<void> {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      await attempt();
-      return;
-    } catch (e) {
-      last = e;
-      onWait(Date.now() - started);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const log = await tail().catch(() => '');
-  throw new UserError(
-    `PostgreSQL did not accept a query within ${Math.round(timeoutMs / 1000)} s: ${(last as Error)?.message ?? 'no answer'}${log ? `\nServer log (last lines):\n${log}` : ''}`,
-    { hint: 'Look at the log above; raise --timeout if the machine is just slow.', exitCode: ExitCode.server },
-  );
 }
 
 /**
