@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError, usageError } from '../errors.js';
+import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
@@ -36,6 +37,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     }
     return DISABLED;
   }
+  requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
   const fieldKey = analysis.settings?.urlField?.envKey;
   if (fieldKey && fieldKey !== opts.envKey && !opts.envKeyGiven) {
     out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
@@ -55,6 +57,17 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
+}
+
+/** The project's own package manager must be here before anything changes (uv add, poetry add). */
+function requireManagerTool(kind: string, evidence: string): void {
+  const tool = kind === 'uv' ? 'uv' : kind === 'poetry' ? 'poetry' : undefined;
+  if (!tool || which(tool)) return;
+  const install = tool === 'uv' ? 'pip install uv  (or see https://docs.astral.sh/uv/)' : 'pipx install poetry';
+  throw new UserError(`This is a ${tool} project (${evidence}), but ${tool} is not on PATH, so pg-setup cannot add the driver and Alembic. Nothing was changed.`, {
+    hint: `Install ${tool}: ${install}; then run pg-setup again.`,
+    exitCode: ExitCode.project,
+  });
 }
 
 /** The project steps for the main task list, once the URL is known. */

@@ -53,8 +53,11 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
   // A postgres URL already in the env file supplies defaults, so re-runs reuse it.
   const fromFile = input.envFileValue ? parseUrl(input.envFileValue) : undefined;
 
-  const port = parsePort(flags.port, fromFile?.port);
-  const host = flags.host ?? fromFile?.host ?? 'localhost';
+  // The admin URL names the server too: the app connects to the same host and port by default.
+  const adminRaw = flags['admin-url'] ?? env.PGSETUP_ADMIN_URL;
+  const fromAdmin = adminRaw ? parseUrl(adminRaw) : undefined;
+  const port = parsePort(flags.port, fromFile?.port ?? fromAdmin?.port);
+  const host = flags.host ?? fromFile?.host ?? (fromAdmin && !fromAdmin.host.startsWith('/') ? fromAdmin.host : undefined) ?? 'localhost';
 
   const dbName = flags['db-name'] ?? fromFile?.database ?? sanitizeName(basename(projectDir));
   const dbUser = flags['db-user'] ?? fromFile?.user ?? `${dbName}_user`;

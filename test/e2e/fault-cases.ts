@@ -64,8 +64,8 @@ export const FAULT_CASES: RobustnessCase[] = [
   { id: 'F02', group: 'fault', what: 'wrong admin credentials', exit: 4, outcome: 'rejected, names --admin-url; the password is not printed' },
   { id: 'F03', group: 'fault', what: 'pg_hba.conf rejects the app role', exit: 4, outcome: 'names the pg_hba.conf line to add; .env not written' },
   { id: 'F04', group: 'fault', what: 'no server on the port', exit: 3, outcome: 'names host:port and --provider' },
-  { id: 'F05', group: 'fault', what: '`uv` or Python missing', exit: 'pending', outcome: '', pending: 'the Python/Alembic part (src/project/) is built in another branch' },
-  { id: 'F06', group: 'fault', what: 'Alembic fails because the models do not import', exit: 'pending', outcome: '', pending: 'the Python/Alembic part (src/project/) is built in another branch' },
+  { id: 'F05', group: 'fault', what: '`uv` or Python missing', exit: 5, outcome: 'names the missing tool and how to install it before anything changes; no role, database or file created' },
+  { id: 'F06', group: 'fault', what: 'Alembic fails because the models do not import', exit: 5, outcome: "shows Python's error and the fix; no revision file left; after fixing the models the re-run completes" },
 ];
 
 /** SIGINT points: the run pauses there (PGSETUP_TEST_PAUSE_AT) and gets SIGINT. */
@@ -96,7 +96,7 @@ export const OTHER_CASES: RobustnessCase[] = [
   { id: 'S02', group: 'secrets', what: '--dry-run --json with --db-password', exit: 0, outcome: 'no password in any output' },
   { id: 'S03', group: 'secrets', what: 'errors: wrong admin password, pg_hba rejection, lost connection', exit: 4, outcome: 'no password in the error output' },
   { id: 'Q01', group: 'idempotency', what: 'three runs in a row', exit: 0, outcome: 'identical bytes in every file, one role, one database, the same password' },
-  { id: 'Q02', group: 'idempotency', what: 'one Alembic revision after three runs', exit: 'pending', outcome: '', pending: 'the Python/Alembic part (src/project/) is built in another branch' },
+  { id: 'Q02', group: 'idempotency', what: 'one Alembic revision after three runs', exit: 0, outcome: 'one revision file, identical project files, alembic_version unchanged' },
   { id: 'T01', group: 'teardown', what: 'teardown --yes after setup', exit: 0, outcome: 'database and role dropped, env key removed (backup kept), other keys kept' },
   { id: 'T02', group: 'teardown', what: 'teardown without --yes, non-interactive', exit: 2, outcome: 'nothing dropped; names --yes' },
   { id: 'T03', group: 'teardown', what: 'teardown of a role and database pg-setup did not create', exit: 2, outcome: 'refused; both still exist' },
