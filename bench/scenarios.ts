@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -44,6 +44,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
   };
   const dirs: string[] = [];
   return [
+    await startScenario(ctx, dirs),
     {
       id: 'e',
       done: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
@@ -67,4 +68,41 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
       },
     },
   ];
+}
+
+/**
+ * (d) From a stopped cluster to ready: `pg-setup start` on a project-local cluster against
+ * `pg_ctl start -w` + a psql login on the same cluster (stopped, untimed, before each side).
+ */
+async function startScenario(ctx: Ctx, dirs: string[]): Promise<Scenario> {
+  const parent = mkdtempSync(join(tmpdir(), 'pgsetup-bench-d-'));
+  chmodSync(parent, 0o755); // as root the cluster runs as another OS user, which must reach it
+  dirs.push(parent);
+  const dir = join(parent, 'app');
+  mkdirSync(dir);
+  const { freePort } = await import('../test/helpers/cluster.js');
+  const port = await freePort();
+  ctx.time({ cmd: process.execPath, args: [ctx.bin, '--provider', 'local', '--port', String(port)], cwd: dir }, false);
+  const state = JSON.parse(readFileSync(join(dir, '.pg-setup', 'local.json'), 'utf8')) as { dataDir: string; binDir: string };
+  const password = readFileSync(join(dir, '.pg-setup', 'superuser-password'), 'utf8').trim();
+  const stop = () => {
+    ctx.time({ cmd: process.execPath, args: [ctx.bin, 'stop'], cwd: dir }, false);
+  };
+  return {
+    id: 'd',
+    title: 'from a stopped cluster to ready (`pg-setup start`, local provider)',
+    target: 1.1,
+    iterations: 9,
+    pair: async () => ({
+      prepareA: stop,
+      prepareB: stop,
+      a: { cmd: process.execPath, args: [ctx.bin, 'start'], cwd: dir },
+      b: {
+        cmd: 'bash',
+        args: [join(ctx.root, 'bench/baseline/start.sh')],
+        env: { DATA_DIR: state.dataDir, BIN_DIR: state.binDir, PGPORT: String(port), PGPASSWORD: password },
+      },
+    }),
+    done: stop,
+  };
 }

@@ -8,6 +8,7 @@ import {
   inspectRole,
   isTemplateUtf8,
   loginError,
+  probeAsApp,
   tryAppLogin,
   verifyAppCanWrite,
   type AppLogin,
@@ -25,7 +26,8 @@ import type { Given } from '../options/resolve.js';
 import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { selectProvider } from '../providers/select.js';
+import { rememberedProvider, selectProvider } from '../providers/select.js';
+import { existingProvider } from '../providers/existing.js';
 import { prepareProject, projectPhaseSteps } from './project-phase.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 import type { Provider } from '../providers/types.js';
@@ -59,10 +61,14 @@ interface Decisions {
 export async function setup(opts: Options, given: Given, out: Output): Promise<SetupResult> {
   if (opts.interactive) await askForGaps(opts, given);
   const project = await prepareProject(opts, out);
-  const provider = await selectProvider(opts, given, out);
+  // A re-run whose env file already logs in needs no superuser and no detection: one app
+  // connection proves the server, role, database, ownership and write access.
+  const inPlace = await checkInPlace(opts);
+  const provider =
+    inPlace && opts.provider === 'auto' && !(await rememberedProvider(opts)) ? existingProvider(opts) : await selectProvider(opts, given, out);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.
-  const serverSteps = provider.steps();
+  const serverSteps = inPlace ? [reachedStep(opts, inPlace)] : provider.steps();
   const outcomes: StepOutcome[] = [];
   if (opts.dryRun) {
     outcomes.push(...(await describeSteps(serverSteps, out)));
@@ -71,27 +77,25 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   }
 
   // Phase 2: look before touching anything, and settle every question.
-  const endpoint = provider.endpoint();
-  let admin: AdminSql | undefined;
-  try {
-    admin = await provider.admin();
+  const endpoint = inPlace ? { host: opts.host, port: opts.port as number } : provider.endpoint();
+  // The superuser session opens on first use only (a re-run that finds everything in place never needs it).
+  let adminP: Promise<AdminSql> | undefined;
+  let adminUsable = true;
+  const getAdmin = (): Promise<AdminSql> => {
+    if (!adminUsable) return Promise.reject(new Error('the server is not running yet'));
+    return (adminP ??= provider.admin());
+  };
+  if (opts.dryRun && !inPlace) {
     // A dry run may stop here: the server it would start is not running yet.
-    if (opts.dryRun) await admin.query('SELECT 1');
-  } catch (e) {
-    if (!opts.dryRun) throw e;
-    admin = undefined;
+    adminUsable = await getAdmin().then((a) => a.query('SELECT 1')).then(() => true, () => false);
   }
   try {
-    const decisions = admin ? await decide(opts, admin, endpoint, out) : dryRunDecisions(opts);
+    const decisions = opts.dryRun && !adminUsable ? dryRunDecisions(opts) : await decide(opts, getAdmin, endpoint, out, inPlace);
     const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
     addSecret(decisions.password);
-    const requireAdmin = (): AdminSql => {
-      if (!admin) throw new Error('the server is not running yet');
-      return admin;
-    };
     const steps = [
-      ...provisionSteps(opts, provider, requireAdmin, decisions, url, out),
-      ...(await projectPhaseSteps(project, opts, url, async () => admin as AdminSql)),
+      ...provisionSteps(opts, provider, getAdmin, decisions, url, out, inPlace),
+      ...(await projectPhaseSteps(project, opts, url, getAdmin)),
     ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const changed = outcomes.some((o) => o.status === 'done');
@@ -114,8 +118,29 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
     printSummary(result, out);
     return result;
   } finally {
-    await admin?.close();
+    if (adminP) await (await adminP.catch(() => undefined))?.close();
   }
+}
+
+type InPlace = Extract<Awaited<ReturnType<typeof probeAsApp>>, { ok: true }>;
+
+/**
+ * The fast path of a re-run: the env file's URL logs in as the role, the database belongs to
+ * it, and it can create a table. Undefined when anything is missing (the full run follows).
+ */
+async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
+  if (opts.dryRun || opts.resetPassword || opts.dbPasswordSource !== 'env-file' || typeof opts.port !== 'number') return undefined;
+  const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName }, { write: true });
+  return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
+}
+
+function reachedStep(opts: Options, p: InPlace): Step {
+  return {
+    title: `Check PostgreSQL on ${opts.host}:${opts.port}`,
+    check: async () => `PostgreSQL ${p.serverVersion}, reached as ${opts.dbUser}`,
+    run: async () => undefined,
+    describe: () => [],
+  };
 }
 
 /** Interactive only: ask for what flags (or the env file) did not give, defaults pre-filled. */
@@ -136,10 +161,17 @@ async function askForGaps(opts: Options, given: Given): Promise<void> {
   }
 }
 
-async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; port: number }, out: Output): Promise<Decisions> {
-  const role = await inspectRole(admin, opts.dbUser);
+async function decide(
+  opts: Options,
+  getAdmin: () => Promise<AdminSql>,
+  endpoint: { host: string; port: number },
+  out: Output,
+  inPlace: InPlace | undefined,
+): Promise<Decisions> {
+  const admin = inPlace ? undefined : await getAdmin();
+  const role = admin ? await inspectRole(admin, opts.dbUser) : { exists: true, superuser: inPlace!.superuser, createrole: false, canLogin: true };
   if (role.superuser) out.warn(`Role "${opts.dbUser}" already exists and is a superuser; pg-setup leaves its attributes alone, but an app should not run as a superuser.`);
-  const db = await inspectDatabase(admin, opts.dbName);
+  const db = admin ? await inspectDatabase(admin, opts.dbName) : { exists: true, owner: opts.dbUser, encoding: undefined };
   if (db.exists && db.owner !== opts.dbUser) {
     throw new UserError(`Database "${opts.dbName}" already exists and belongs to "${db.owner}", not "${opts.dbUser}".`, {
       hint: `Pass --db-name with another name, or --db-user ${db.owner} to use its owner.`,
@@ -156,7 +188,11 @@ async function decide(opts: Options, admin: AdminSql, endpoint: { host: string; 
   let roleAction: Decisions['roleAction'] = 'create';
   if (role.exists) {
     const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres' };
-    const r = opts.dbPassword === undefined ? { ok: false as const, reason: 'password' as const, message: 'no password known' } : await tryAppLogin(login);
+    const r = inPlace
+      ? { ok: true as const }
+      : opts.dbPassword === undefined
+        ? { ok: false as const, reason: 'password' as const, message: 'no password known' }
+        : await tryAppLogin(login);
     if (r.ok) {
       roleAction = 'keep';
     } else if (r.reason !== 'password' && r.reason !== 'no-database') {
@@ -216,20 +252,30 @@ function dryRunDecisions(opts: Options): Decisions {
 }
 
 /** The provisioning and file steps, each checking first whether its effect is already there. */
-function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql, d: Decisions, url: string, out: Output): Step[] {
-  const endpoint = provider.endpoint();
+function provisionSteps(
+  opts: Options,
+  provider: Provider,
+  admin: () => Promise<AdminSql>,
+  d: Decisions,
+  url: string,
+  out: Output,
+  inPlace: InPlace | undefined,
+): Step[] {
+  const endpoint = inPlace ? { host: opts.host, port: opts.port as number } : provider.endpoint();
   const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName };
   const roleStep: Step = {
     title: `Create role ${opts.dbUser}`,
     async check() {
-      const r = await inspectRole(admin(), opts.dbUser);
+      if (inPlace) return 'exists, password works';
+      const r = await inspectRole(await admin(), opts.dbUser);
       if (!r.exists) return undefined;
       return d.roleAction === 'reset' ? undefined : 'exists, password works';
     },
     async run() {
-      const exists = (await inspectRole(admin(), opts.dbUser)).exists;
-      if (exists) await admin().query(alterPasswordSql(opts.dbUser, d.password));
-      else await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'roles', opts.dbUser, () => admin().query(createRoleSql(opts.dbUser, d.password)));
+      const a = await admin();
+      const exists = (await inspectRole(a, opts.dbUser)).exists;
+      if (exists) await a.query(alterPasswordSql(opts.dbUser, d.password));
+      else await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'roles', opts.dbUser, () => a.query(createRoleSql(opts.dbUser, d.password)));
       return exists ? 'new password set' : 'created (LOGIN, not superuser)';
     },
     describe: () => [
@@ -241,12 +287,14 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
   const dbStep: Step = {
     title: `Create database ${opts.dbName}`,
     async check() {
-      const s = await inspectDatabase(admin(), opts.dbName);
+      if (inPlace) return `exists, owned by ${inPlace.databaseOwner}`;
+      const s = await inspectDatabase(await admin(), opts.dbName);
       return s.exists ? `exists, owned by ${s.owner}, ${s.encoding}` : undefined;
     },
     async run() {
-      const sql = createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(admin()));
-      await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => admin().query(sql));
+      const a = await admin();
+      const sql = createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(a));
+      await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => a.query(sql));
       return 'created (UTF8)';
     },
     describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],
@@ -254,7 +302,7 @@ function provisionSteps(opts: Options, provider: Provider, admin: () => AdminSql
   const verifyStep: Step = {
     title: `Log in as ${opts.dbUser} over TCP`,
     readOnly: true,
-    check: async () => undefined,
+    check: async () => (inPlace ? 'can create tables in public' : undefined),
     async run() {
       await verifyAppCanWrite(login);
       return 'can create tables in public';

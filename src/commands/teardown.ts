@@ -11,6 +11,7 @@ import type { Given } from '../options/resolve.js';
 import type { Options, ProviderName } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
+import { dockerTeardownSteps } from '../providers/docker-teardown.js';
 import { selectProvider } from '../providers/select.js';
 import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind, type ServerRecord } from '../state/created.js';
 
@@ -31,7 +32,9 @@ export interface TeardownResult {
  * `opts.volumes` (--volumes) is set.
  */
 export type ProviderTeardown = (record: ServerRecord, opts: Options) => Step[];
-export const PROVIDER_TEARDOWN: Partial<Record<ProviderName, ProviderTeardown>> = {};
+export const PROVIDER_TEARDOWN: Partial<Record<ProviderName, ProviderTeardown>> = {
+  docker: (_record, opts) => dockerTeardownSteps(opts),
+};
 
 /**
  * pg-setup teardown: drop what pg-setup created on this server (database, role; provider

@@ -160,8 +160,12 @@ export interface AppProbe {
   databaseOwner: string;
 }
 
-/** Log in as the app and read what doctor checks (no superuser needed). Never throws. */
-export async function probeAsApp(login: AppLogin): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
+/**
+ * Log in as the app and read what doctor checks (no superuser needed). With `write`, also
+ * create and drop a scratch table in public on the same connection (what setup verifies).
+ * Never throws.
+ */
+export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
   const client = new pg.Client({ ...login, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
   client.on('error', () => undefined);
   try {
@@ -171,6 +175,11 @@ export async function probeAsApp(login: AppLogin): Promise<({ ok: true } & AppPr
               (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner`,
     );
     const r = rows[0] as { v: string; su: boolean; owner: string };
+    if (opts.write) {
+      const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
+      await client.query(`CREATE TABLE ${table} (id int)`);
+      await client.query(`DROP TABLE ${table}`);
+    }
     return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner };
   } catch (e) {
     return { ok: false, ...classifyLoginError(e) };

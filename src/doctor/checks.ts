@@ -153,7 +153,6 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
       return fail(`create_all still runs at start-up (${where})`, 'Run npx pg-setup --yes to remove it (a backup is kept), or delete the call by hand and keep engine.dispose().');
     },
   },
-  // TODO(docker provider): "container running" — { id: 'container', ... } from the state record.
 ];
 
 

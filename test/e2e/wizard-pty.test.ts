@@ -36,5 +36,5 @@ test('the interactive wizard asks with defaults pre-filled and answers typed at 
   expect(result.waiting_for, result.output).toBeUndefined();
   expect(result.code, result.output).toBe(0);
   expect(result.output).toContain('Done.');
-  expect(readFileSync(join(p.dir, '.env'), 'utf8')).toMatch(/^DATABASE_URL="postgresql\+psycopg:\/\/shop_user:[A-Za-z0-9_-]{32}@localhost:\d+\/shop"\n$/);
+  expect(readFileSync(join(p.dir, '.env'), 'utf8')).toMatch(/^DATABASE_URL="postgresql\+psycopg:\/\/shop_user:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+\/shop"\n$/);
 });

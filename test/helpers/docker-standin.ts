@@ -391,6 +391,15 @@ export async function startDockerStandin(opts: { images?: string[] } = {}): Prom
       return json(res, 201, volumeShape(v));
     }
     if (path === '/volumes' && method === 'GET') return json(res, 200, { Volumes: [...volumes.values()].map(volumeShape), Warnings: [] });
+    if ((m = /^\/volumes\/([^/]+)$/.exec(path)) && method === 'DELETE') {
+      const vname = decodeURIComponent(m[1]!);
+      if (!volumes.has(vname)) return notFound(res, `get ${vname}: no such volume`);
+      if ([...containers.values()].some((c) => c.volume === vname))
+        return json(res, 409, { message: `remove ${vname}: volume is in use - [${[...containers.values()].filter((c) => c.volume === vname).map((c) => c.id).join(', ')}]` });
+      volumes.get(vname)?.cluster?.stop(); // the volume's data goes with it, as on a real engine
+      volumes.delete(vname);
+      return void res.writeHead(204).end();
+    }
     if ((m = /^\/volumes\/([^/]+)$/.exec(path)) && method === 'GET') {
       const v = volumes.get(decodeURIComponent(m[1]!));
       return v ? json(res, 200, volumeShape(v)) : notFound(res, `get ${m[1]}: no such volume`);
