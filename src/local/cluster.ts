@@ -122,15 +122,29 @@ export async function resolveRunAs(projectDir: string): Promise<RunAs | undefine
   if (!isRoot()) return undefined;
   const owner = (await stat(projectDir)).uid;
   if (owner !== 0) {
+    const known = await passwdEntry((e) => e.uid === owner);
+    if (known) return known;
     const name = await run('id', ['-nu', String(owner)], { reject: false });
     if (name.exitCode === 0 && name.stdout.trim()) return idsOf(name.stdout.trim());
   }
-  const pg = await idsOf(SUPERUSER).catch(() => undefined);
+  const pg = (await passwdEntry((e) => e.user === SUPERUSER)) ?? (await idsOf(SUPERUSER).catch(() => undefined));
   if (pg) return pg;
   throw new UserError('PostgreSQL refuses to run as root, and there is no unprivileged user to run it as (the project folder belongs to root and there is no "postgres" OS user).', {
     hint: 'Run pg-setup as a normal user, or create one for the server (useradd --system postgres) and run again.',
     exitCode: ExitCode.server,
   });
+}
+
+/** A user from /etc/passwd (read, not spawned: this runs on every start). */
+async function passwdEntry(match: (e: RunAs) => boolean): Promise<RunAs | undefined> {
+  const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [user, , uid, gid] = line.split(':');
+    if (!user || uid === undefined || gid === undefined) continue;
+    const e = { user, uid: Number(uid), gid: Number(gid) };
+    if (match(e)) return e;
+  }
+  return undefined;
 }
 
 async function idsOf(user: string): Promise<RunAs> {
@@ -243,16 +257,28 @@ export function isPortTakenError(e: unknown): boolean {
 
 export type ClusterState = 'running' | 'stopped' | 'missing';
 
-/** `pg_ctl status`: running, stopped, or no cluster in the data folder. */
-export async function clusterState(paths: LocalPaths, binDir: string, runAs: RunAs | undefined): Promise<ClusterState> {
+/**
+ * Running, stopped, or no cluster in the data folder. Reads postmaster.pid and asks the kernel
+ * whether that process lives, as `pg_ctl status` does, without spawning it.
+ */
+export async function clusterState(paths: LocalPaths, _binDir: string, _runAs: RunAs | undefined): Promise<ClusterState> {
   if ((await clusterMajor(paths.dataDir)) === undefined) return 'missing';
-  const r = await runPg(binDir, 'pg_ctl', ['status', '-D', paths.dataDir], runAs, paths.stateDir, false);
-  return r.exitCode === 0 ? 'running' : 'stopped';
+  const pidText = await readFile(join(paths.dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidText?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return 'stopped';
+  try {
+    process.kill(pid, 0);
+    return 'running';
+  } catch (e) {
+    // EPERM: it lives but belongs to someone else (still running).
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
+  }
 }
 
 /** Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the log tail. */
 export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
-  await prepareFolders(o.paths, o.runAs);
+  // An existing cluster's folders were checked when it was made; a new one's are checked now.
+  if (!existsSync(join(o.paths.dataDir, 'PG_VERSION')) || !existsSync(socketDirFor(o.paths.stateDir))) await prepareFolders(o.paths, o.runAs);
   const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
   const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.stateDir, false);
   if (r.exitCode !== 0) {
