@@ -129,7 +129,7 @@ type InPlace = Extract<Awaited<ReturnType<typeof probeAsApp>>, { ok: true }>;
  * it, and it can create a table. Undefined when anything is missing (the full run follows).
  */
 async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
-  if (opts.dryRun || opts.resetPassword || opts.dbPasswordSource !== 'env-file' || typeof opts.port !== 'number') return undefined;
+  if (opts.dryRun || opts.resetPassword || opts.dbPassword === undefined || typeof opts.port !== 'number') return undefined;
   const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName }, { write: true });
   return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
 }

@@ -2,25 +2,13 @@ import { readFileSync, statSync, writeFileSync, existsSync, readdirSync } from '
 import { join } from 'node:path';
 import pg from 'pg';
 import { sqlAs } from '../helpers/sql.js';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { runCli, tempProject } from '../helpers/cli.js';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { useClusterSuite } from '../helpers/suite.js';
 
-let cluster: TestCluster;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(() => {
-  cleanups.forEach((c) => c());
-  cluster?.stop();
-});
-
-function project(name: string) {
-  const p = tempProject(name);
-  cleanups.push(p.cleanup);
-  return p.dir;
-}
+const suite = useClusterSuite();
+const project = suite.project;
+const base = suite.base;
 
 function envOf(dir: string, file = '.env'): Record<string, string> {
   const out: Record<string, string> = {};
@@ -31,7 +19,6 @@ function envOf(dir: string, file = '.env'): Record<string, string> {
   return out;
 }
 
-const base = () => ['--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port)];
 
 describe('setup on a running server', () => {
   test('first run creates role, database, .env, .env.example and .gitignore; the URL logs in as a non-superuser', async () => {
@@ -57,12 +44,12 @@ describe('setup on a running server', () => {
     const files = ['.env', '.env.example', '.gitignore'];
     const before = files.map((f) => readFileSync(join(dir, f)));
     const url = envOf(dir).DATABASE_URL as string;
-    const verifierBefore = await sqlAs(cluster.adminUrl, "select rolpassword from pg_authid where rolname = 'shop_user'");
+    const verifierBefore = await sqlAs(suite.cluster().adminUrl, "select rolpassword from pg_authid where rolname = 'shop_user'");
     const r = await runCli(base(), { cwd: dir });
     expect(r.code, r.all).toBe(0);
     expect(r.all).toContain('Everything is already in place; nothing changed.');
     files.forEach((f, i) => expect(readFileSync(join(dir, f)).equals(before[i] as Buffer), f).toBe(true));
-    expect(await sqlAs(cluster.adminUrl, "select rolpassword from pg_authid where rolname = 'shop_user'")).toEqual(verifierBefore);
+    expect(await sqlAs(suite.cluster().adminUrl, "select rolpassword from pg_authid where rolname = 'shop_user'")).toEqual(verifierBefore);
     expect((await sqlAs(url, 'select 1 as one'))[0]).toEqual({ one: 1 });
     expect(existsSync(join(dir, '.pg-setup', 'backups'))).toBe(false);
   });
@@ -84,7 +71,7 @@ describe('setup on a running server', () => {
     const r = await runCli([...base(), '--db-password', password], { cwd: dir });
     expect(r.code, r.all).toBe(0);
     const url = envOf(dir).DATABASE_URL as string;
-    const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'weird_pw_user', password, database: 'weird_pw' });
+    const c = new pg.Client({ host: '127.0.0.1', port: suite.cluster().port, user: 'weird_pw_user', password, database: 'weird_pw' });
     await c.connect();
     await c.end();
     expect(decodeURIComponent(new URL(url.replace('postgresql+psycopg', 'http')).password)).toBe(password);
@@ -98,12 +85,12 @@ describe('setup on a running server', () => {
     const r = await runCli([...base(), '--dry-run', '--db-password', password, '--json'], { cwd: dir });
     expect(r.code, r.all).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
-    expect(await sqlAs(cluster.adminUrl, "select 1 from pg_roles where rolname = 'dry_user'")).toEqual([]);
+    expect(await sqlAs(suite.cluster().adminUrl, "select 1 from pg_roles where rolname = 'dry_user'")).toEqual([]);
     expect(r.stderr).toContain('CREATE ROLE "dry_user"');
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ ok: true, dryRun: true, database: 'dry', role: 'dry_user' });
     expect(r.all).not.toContain(password);
-    expect(r.all).not.toContain(cluster.superPassword);
+    expect(r.all).not.toContain(suite.cluster().superPassword);
 
     const real = await runCli([...base(), '--json'], { cwd: dir });
     expect(real.code).toBe(0);
@@ -115,7 +102,7 @@ describe('setup on a running server', () => {
 
   test('an existing role whose password is unknown needs --reset-password; then the new URL logs in', async () => {
     const dir = project('legacy');
-    await sqlAs(cluster.adminUrl, "create role legacy_user login password 'old-password-1'");
+    await sqlAs(suite.cluster().adminUrl, "create role legacy_user login password 'old-password-1'");
     const r = await runCli(base(), { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Role "legacy_user" already exists/);
