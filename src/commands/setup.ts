@@ -130,6 +130,9 @@ type InPlace = Extract<Awaited<ReturnType<typeof probeAsApp>>, { ok: true }>;
  */
 async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
   if (opts.dryRun || opts.resetPassword || opts.dbPassword === undefined || typeof opts.port !== 'number') return undefined;
+  // A first run (no URL in the env file yet) has nothing to re-check: skip the doomed login.
+  const text = await readTextIfExists(opts.envFile).catch(() => undefined);
+  if (text === undefined || readEnvValue(text, opts.envKey) === undefined) return undefined;
   const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName }, { write: true });
   return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
 }
