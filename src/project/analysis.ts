@@ -85,6 +85,8 @@ export interface CreateAllCall {
   inStartup: boolean;
   text: string;
   line: number;
+  /** First line to remove: the statement, or a comment just above that announces it. */
+  removeFrom: number;
   endLine: number;
   indent: number;
   alone: boolean;

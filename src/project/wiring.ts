@@ -115,7 +115,7 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
       notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
     } else {
       const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
-      add(c.file, removeLines(c.line, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+      add(c.file, removeLines(c.removeFrom, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
     }
   }
   return { url, edits, notes };

@@ -551,6 +551,11 @@ def find_create_all(modules: list[Module]) -> list[dict]:
             container = parents.get(remove)
             siblings = next((getattr(container, f) for f in ("body", "orelse", "finalbody") if remove in getattr(container, f, [])), [])
             fname = func.name if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            # A comment just above that announces the table creation ("# Startup: create the
+            # tables") would be left describing nothing: it goes with the statement.
+            first = remove.lineno
+            while first > 1 and m.lines[first - 2].strip().startswith("#") and re.search(r"creat|table|schema", m.lines[first - 2], re.I):
+                first -= 1
             out.append({
                 "module": m.name,
                 "file": m.rel,
@@ -558,6 +563,7 @@ def find_create_all(modules: list[Module]) -> list[dict]:
                 "inStartup": fname is None or fname in startup,
                 "text": m.text(remove),
                 "line": remove.lineno,
+                "removeFrom": first,
                 "endLine": remove.end_lineno,
                 "indent": m.col(remove.lineno, remove.col_offset),
                 "alone": m.is_alone(remove),

@@ -28,7 +28,8 @@ describe('wiring decisions from the analysis', () => {
         .replace('SQLALCHEMY_DATABASE_URL = "sqlite+aiosqlite:///./blog.db"\n', '')
         .replace('    SQLALCHEMY_DATABASE_URL,\n    connect_args={"check_same_thread": False},\n', '    settings.database_url,\n'),
     );
-    expect(files['main.py']).toContain('async def lifespan(_app: FastAPI):\n    # Startup: create the tables\n    yield\n');
+    // The comment that announced create_all goes with it; the shutdown comment stays.
+    expect(files['main.py']).toContain('async def lifespan(_app: FastAPI):\n    yield\n    # Shutdown: close the connections\n');
   });
 
   test('the package layout reuses its URL field and drops the SQLite default; an emptied function gets pass', () => {
