@@ -2,13 +2,12 @@
  * The mission end to end through the built CLI: the tutorial's SQLite blog, one non-interactive
  * run, then uvicorn serves a request that writes a row into PostgreSQL; a second run changes nothing.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { freePort, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { copyFixture, snapshot, sql } from '../helpers/python-project.js';
+import { copyFixture, postJson, snapshot, sql, withApp } from '../helpers/python-project.js';
 
 let cluster: TestCluster;
 let dir: string;
@@ -39,24 +38,11 @@ test('one non-interactive run migrates the tutorial blog: alembic at head, the t
 });
 
 test('then uvicorn works with no manual step: a POST writes a row that is in PostgreSQL', async () => {
-  const port = await freePort();
-  const app = spawn('uv', ['run', 'uvicorn', 'main:app', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: dir,
-    stdio: 'ignore',
-    env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' },
-  });
-  try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 300; i++) {
-      if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const res = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'grace', email: 'grace@example.com' }) });
+  await withApp(dir, ['uv', 'run', 'uvicorn', 'main:app'], '/health', async (base) => {
+    const res = await postJson(`${base}/api/users`, { username: 'grace', email: 'grace@example.com' });
     expect(res.status).toBe(201);
-    expect(await sql(cluster, 'blog', 'SELECT username FROM users')).toEqual([{ username: 'grace' }]);
-  } finally {
-    app.kill('SIGTERM');
-  }
+  });
+  expect(await sql(cluster, 'blog', 'SELECT username FROM users')).toEqual([{ username: 'grace' }]);
 });
 
 test('a second run says everything is in place, changes no file and adds no revision', async () => {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
 import { analyzeProject } from '../../src/project/analysis.js';
 import { projectSteps } from '../../src/project/steps.js';
-import { freePort, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { copyFixture, createAppDb, makeContext, runSteps, snapshot, sql, writeEnv } from '../helpers/python-project.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { copyFixture, createAppDb, makeContext, postJson, runSteps, snapshot, sql, withApp, writeEnv } from '../helpers/python-project.js';
 
 let cluster: TestCluster;
 beforeAll(async () => {
@@ -40,18 +39,9 @@ test('a package layout (app/core/config.py, app/db/base.py, app/models/*) is fou
   const tables = (await sql(cluster, 'inventory', `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.tablename);
   expect(tables).toEqual(['alembic_version', 'inventory_items', 'warehouses']);
 
-  const port = await freePort();
-  const app = spawn(join(dir, '.venv', 'bin', 'python'), ['-m', 'uvicorn', 'app.main:app', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, stdio: 'ignore' });
-  try {
-    let res: Response | undefined;
-    for (let i = 0; i < 100 && !res; i++) {
-      res = await fetch(`http://127.0.0.1:${port}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'A-1', quantity: 3 }) }).catch(() => undefined);
-      if (!res) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(res?.status).toBe(201);
-  } finally {
-    app.kill('SIGTERM');
-  }
+  await withApp(dir, [join(dir, '.venv', 'bin', 'python'), '-m', 'uvicorn', 'app.main:app'], '/docs', async (base) => {
+    expect((await postJson(`${base}/items`, { sku: 'A-1', quantity: 3 })).status).toBe(201);
+  });
   expect(await sql(cluster, 'inventory', 'SELECT sku, quantity FROM inventory_items')).toEqual([{ sku: 'A-1', quantity: 3 }]);
 
   const before = snapshot(dir);

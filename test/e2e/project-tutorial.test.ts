@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
 import { projectSteps } from '../../src/project/steps.js';
-import { freePort, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { copyFixture, createAppDb, makeContext, runSteps, snapshot, sql, writeEnv } from '../helpers/python-project.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { copyFixture, createAppDb, makeContext, postJson, runSteps, snapshot, sql, withApp, writeEnv } from '../helpers/python-project.js';
 
 let cluster: TestCluster;
 let dir: string;
@@ -82,21 +81,12 @@ describe('tutorial blog, fresh database', () => {
   });
 
   test('the app started with uvicorn writes a row into PostgreSQL', async () => {
-    const port = await freePort();
-    const app = spawn(join(dir, '.venv', 'bin', 'python'), ['-m', 'uvicorn', 'main:app', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, stdio: 'ignore' });
-    try {
-      const base = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 100; i++) {
-        if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const res = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', email: 'ada@example.com' }) });
+    await withApp(dir, [join(dir, '.venv', 'bin', 'python'), '-m', 'uvicorn', 'main:app'], '/health', async (base) => {
+      const res = await postJson(`${base}/api/users`, { username: 'ada', email: 'ada@example.com' });
       expect(res.status).toBe(201);
-      const rows = await sql(cluster, 'blog', `SELECT username, email FROM users`);
-      expect(rows).toEqual([{ username: 'ada', email: 'ada@example.com' }]);
-    } finally {
-      app.kill('SIGTERM');
-    }
+    });
+    const rows = await sql(cluster, 'blog', `SELECT username, email FROM users`);
+    expect(rows).toEqual([{ username: 'ada', email: 'ada@example.com' }]);
   });
 
   test('a dry run on the wired project reports without touching anything', async () => {

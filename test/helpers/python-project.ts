@@ -2,6 +2,7 @@
  * Helpers for the Python-project e2e tests: a fixture copied to a temp folder, an app role and
  * database in a throwaway cluster, a .env like the core writes, and a tiny step runner.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -97,4 +98,35 @@ export function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Start the app with uvicorn on a free port (`command` runs it, e.g. the venv's python -m
+ * uvicorn or `uv run uvicorn`), wait until `readyPath` answers, run `fn` with its base URL,
+ * and stop it whatever happens.
+ */
+export async function withApp<T>(dir: string, command: string[], readyPath: string, fn: (base: string) => Promise<T>): Promise<T> {
+  const { freePort } = await import('./cluster.js');
+  const port = await freePort();
+  const [cmd, ...args] = command;
+  const app = spawn(cmd!, [...args, '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' },
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 300; i++) {
+      if (await fetch(`${base}${readyPath}`).then((r) => r.status < 500, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return await fn(base);
+  } finally {
+    app.kill('SIGTERM');
+  }
+}
+
+/** POST JSON and return the response. */
+export function postJson(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
