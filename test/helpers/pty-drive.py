@@ -1,7 +1,9 @@
 """Drive a command through a real pseudo-terminal, like a person at a keyboard.
 
 Usage: python3 pty-drive.py '<json>' where json = {"argv": [...], "cwd": "...", "steps": [[regex, keys], ...], "timeout": s}
-Waits for each regex in the screen output (ANSI codes stripped), then types its keys.
+Waits for each regex in the screen output (ANSI codes stripped), then types its keys. A step
+[regex, {"choose": "text"}] moves a select menu's cursor (arrow keys) to the item containing
+"text" and presses Enter.
 Prints {"code": exit code, "output": all output} as JSON.
 """
 import json, os, pty, re, select, sys, time
@@ -46,6 +48,25 @@ for pattern, keys in spec["steps"]:
             print(json.dumps({"code": None, "output": screen(), "waiting_for": pattern}))
             sys.exit(0)
     time.sleep(0.15)
+    if isinstance(keys, dict):
+        read_some(0.3)
+        items = []
+        for line in screen()[m.end():].split("\n")[1:]:
+            if not line.strip() or line.lstrip().startswith(("↑", "(")):
+                if items:
+                    break
+                continue
+            items.append(line)
+        cursor = next(i for i, l in enumerate(items) if l.lstrip().startswith("❯"))
+        target = next((i for i, l in enumerate(items) if keys["choose"] in l), None)
+        if target is None:
+            print(json.dumps({"code": None, "output": screen(), "waiting_for": f"menu item {keys['choose']!r} in {items!r}"}))
+            sys.exit(0)
+        arrow = "\x1b[B" if target >= cursor else "\x1b[A"
+        for _ in range(abs(target - cursor)):
+            os.write(fd, arrow.encode())
+            time.sleep(0.05)
+        keys = "\r"
     os.write(fd, keys.encode())
 
 while time.time() < deadline and read_some(0.2):

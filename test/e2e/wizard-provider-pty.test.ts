@@ -1,0 +1,57 @@
+/**
+ * The wizard's provider question at a real terminal: the detection table comes first, the
+ * select lists each usable option with its state and a recommended default, and the choice
+ * (Docker, against the stand-in engine) drives the run.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { BIN, ROOT, tempProject } from '../helpers/cli.js';
+import { freePort } from '../helpers/cluster.js';
+import { startDockerStandin, type DockerStandin } from '../helpers/docker-standin.js';
+
+let engine: DockerStandin;
+let cleanup: () => void = () => undefined;
+beforeAll(async () => {
+  engine = await startDockerStandin();
+});
+afterAll(async () => {
+  cleanup();
+  await engine?.close();
+});
+
+test('the wizard shows what the machine has, offers each usable provider, and runs the one picked', async () => {
+  const p = tempProject('pickme');
+  cleanup = p.cleanup;
+  const port = await freePort();
+  const spec = {
+    argv: [process.execPath, BIN, '--port', String(port), '--pg-version', '17'],
+    cwd: p.dir,
+    env: { NO_COLOR: '1', DOCKER_HOST: `unix://${engine.socketPath}` },
+    timeout: 90,
+    steps: [
+      ['Database name', '\r'],
+      ['Database user', '\r'],
+      ['Password for that role', '\r'],
+      ['Which PostgreSQL should this project use\\?', { choose: 'docker' }],
+    ],
+  };
+  // Asynchronously: the stand-in engine answers from this process's event loop.
+  const { stdout: out } = await promisify(execFile)('python3', [join(ROOT, 'test/helpers/pty-drive.py'), JSON.stringify(spec)], { encoding: 'utf8' });
+  const result = JSON.parse(out) as { code: number | null; output: string; waiting_for?: string };
+  expect(result.waiting_for, result.output).toBeUndefined();
+  expect(result.code, result.output).toBe(0);
+  // The table before the question, then the select with states and a recommendation.
+  expect(result.output).toMatch(/Provider\s+State\s+Details[\s\S]*docker\s+can install[\s\S]*Which PostgreSQL should this project use\?/);
+  expect(result.output).toMatch(/docker \(can-install\)/);
+  expect(result.output).toMatch(/- recommended/);
+  expect(engine.requests).toContain('POST /containers/create');
+  const url = /DATABASE_URL="([^"]+)"/.exec(readFileSync(join(p.dir, '.env'), 'utf8'))![1]!;
+  const c = new pg.Client({ connectionString: url.replace('postgresql+psycopg', 'postgresql') });
+  await c.connect();
+  expect((await c.query('select current_user as u')).rows[0].u).toBe('pickme_user');
+  await c.end();
+});
