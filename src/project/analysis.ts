@@ -87,6 +87,8 @@ export interface CreateAllCall {
   line: number;
   /** First line to remove: the statement, or a comment just above that announces it. */
   removeFrom: number;
+  /** `from x import …` statements whose names only this create_all used. */
+  unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[] }[];
   endLine: number;
   indent: number;
   alone: boolean;

@@ -116,6 +116,12 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
     } else {
       const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
       add(c.file, removeLines(c.removeFrom, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+      for (const imp of c.unusedImports ?? []) {
+        const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
+        if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
+        else if (imp.indexes.length === 1) add(c.file, removeListItem(imp.aliasSpans, imp.indexes[0]!, reason));
+        else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
+      }
     }
   }
   return { url, edits, notes };

@@ -560,6 +560,7 @@ def find_create_all(modules: list[Module]) -> list[dict]:
                 "module": m.name,
                 "file": m.rel,
                 "function": fname,
+                "unusedImports": imports_unused_after(m, remove),
                 "inStartup": fname is None or fname in startup,
                 "text": m.text(remove),
                 "line": remove.lineno,
@@ -568,6 +569,30 @@ def find_create_all(modules: list[Module]) -> list[dict]:
                 "indent": m.col(remove.lineno, remove.col_offset),
                 "alone": m.is_alone(remove),
                 "leavesEmptyBody": len(siblings) == 1,
+            })
+    return out
+
+
+def imports_unused_after(m: Module, removed: ast.stmt) -> list[dict]:
+    """Module-level `from x import a, b` names that only the removed statement used (the
+    tutorial's `Base` in main.py): removing create_all would leave them unused."""
+    gone = set(range(removed.lineno, removed.end_lineno + 1))
+    used_there = {n.id for n in ast.walk(removed) if isinstance(n, ast.Name)}
+    used_elsewhere = {n.id for n in ast.walk(m.tree) if isinstance(n, ast.Name) and n.lineno not in gone}
+    out = []
+    for node in m.tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        unused = [i for i, a in enumerate(node.names) if (a.asname or a.name) in used_there - used_elsewhere]
+        if unused:
+            out.append({
+                "names": [node.names[i].asname or node.names[i].name for i in unused],
+                "indexes": unused,
+                "count": len(node.names),
+                "line": node.lineno,
+                "endLine": node.end_lineno,
+                "alone": m.is_alone(node),
+                "aliasSpans": [m.span(a) for a in node.names],
             })
     return out
 

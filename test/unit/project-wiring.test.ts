@@ -30,6 +30,8 @@ describe('wiring decisions from the analysis', () => {
     );
     // The comment that announced create_all goes with it; the shutdown comment stays.
     expect(files['main.py']).toContain('async def lifespan(_app: FastAPI):\n    yield\n    # Shutdown: close the connections\n');
+    // Base was only used by create_all: its import goes, the others stay.
+    expect(files['main.py']).toContain('from database import engine, get_db\n');
   });
 
   test('the package layout reuses its URL field and drops the SQLite default; an emptied function gets pass', () => {
@@ -38,6 +40,8 @@ describe('wiring decisions from the analysis', () => {
     expect(files['app/core/config.py']).toContain('\n    sqlalchemy_database_uri: str\n');
     expect(files['app/db/session.py']).toContain('    config.sqlalchemy_database_uri,\n    pool_pre_ping=True,\n)');
     expect(files['app/db/session.py']).toContain('async def init_models() -> None:\n    pass\n');
+    expect(files['app/db/session.py']).not.toContain('ModelBase');
+    expect(files['app/db/session.py']).toContain('from app.core.config import config\n\nasync_engine');
   });
 
   test('--migrations none keeps create_all', () => {
