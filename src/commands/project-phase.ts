@@ -46,7 +46,13 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   if (opts.dryRun) return { enabled: true, approved: false };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0 || opts.yes) return { enabled: true, approved: true };
+  if (changes.length === 0) return { enabled: true, approved: true };
+  if (opts.yes) {
+    // Consent was given up front; the log still shows exactly what changes.
+    out.info(`Changing ${changes.map((c) => c.file).join(', ')} (--yes; backups go to .pg-setup/backups/):`);
+    for (const c of changes) out.info(c.diff);
+    return { enabled: true, approved: true };
+  }
   const files = changes.map((c) => c.file).join(', ');
   if (!opts.interactive) {
     throw usageError(`pg-setup would change ${files} to read the URL from the settings and drop create_all, and needs your consent.`, 'Pass --yes to apply the changes (see them first with --dry-run), or --migrations none to leave the code alone.');

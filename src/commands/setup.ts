@@ -26,7 +26,7 @@ import type { Given } from '../options/resolve.js';
 import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { rememberedProvider, selectProvider } from '../providers/select.js';
+import { detectMachine, rememberedProvider, selectProvider } from '../providers/select.js';
 import { existingProvider } from '../providers/existing.js';
 import { prepareProject, projectPhaseSteps } from './project-phase.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
@@ -59,13 +59,15 @@ interface Decisions {
 
 /** pg-setup [setup]: questions, then server, then provisioning, files and the project. */
 export async function setup(opts: Options, given: Given, out: Output): Promise<SetupResult> {
+  // The wizard shows what the machine has before its first question.
+  const detected = opts.interactive && !opts.yes ? await detectMachine(opts, out) : undefined;
   if (opts.interactive) await askForGaps(opts, given);
   const project = await prepareProject(opts, out);
   // A re-run whose env file already logs in needs no superuser and no detection: one app
   // connection proves the server, role, database, ownership and write access.
   const inPlace = await checkInPlace(opts);
   const provider =
-    inPlace && opts.provider === 'auto' && !(await rememberedProvider(opts)) ? existingProvider(opts) : await selectProvider(opts, given, out);
+    inPlace && opts.provider === 'auto' && !(await rememberedProvider(opts)) ? existingProvider(opts) : await selectProvider(opts, given, out, detected);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.
   const serverSteps = inPlace ? [reachedStep(opts, inPlace)] : provider.steps();

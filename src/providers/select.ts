@@ -7,24 +7,37 @@ import type { Provider, ProviderStatus } from './types.js';
 const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
 
 /**
- * Pick the provider for this run, before the task list starts: --provider wins; with `auto`
- * the detection table is printed and the wizard offers each usable option (non-interactive:
- * the same order, deterministically, saying which and why). Then a taken port is settled.
+ * What the machine has, as the table printed before any question (wizard runs): undefined when
+ * a provider is given or remembered, since then nothing is detected.
  */
-export async function selectProvider(opts: Options, _given: Given, out: Output): Promise<Provider> {
+export async function detectMachine(opts: Options, out: Output): Promise<ProviderStatus[] | undefined> {
+  if (opts.provider !== 'auto' || (await rememberedProvider(opts))) return undefined;
+  const { detectAll, renderDetectionTable } = await import('./registry.js');
+  const statuses = await detectAll(opts);
+  out.info(renderDetectionTable(statuses));
+  return statuses;
+}
+
+/**
+ * Pick the provider for this run, before the task list starts: --provider wins; with `auto`
+ * the detection table is printed (already, by detectMachine, in the wizard) and the wizard
+ * offers each usable option (non-interactive: the same order, deterministically, saying which
+ * and why). Then a taken port is settled.
+ */
+export async function selectProvider(opts: Options, _given: Given, out: Output, detected?: ProviderStatus[]): Promise<Provider> {
   const { chooseProvider, createProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   let name: ProviderName;
-  const remembered = opts.provider === 'auto' ? await rememberedProvider(opts) : undefined;
+  const remembered = opts.provider === 'auto' && !detected ? await rememberedProvider(opts) : undefined;
   if (opts.provider !== 'auto') {
     name = opts.provider;
   } else if (remembered) {
     // A re-run keeps the server this project already uses: no detection, no question.
     name = remembered;
   } else {
-    const statuses = await detectAll(opts);
+    const statuses = detected ?? (await detectAll(opts));
     const choice = chooseProvider(statuses, opts);
     if (opts.interactive && !opts.yes) {
-      out.info(renderDetectionTable(statuses));
+      if (!detected) out.info(renderDetectionTable(statuses));
       name = await askProvider(statuses, choice.name);
     } else {
       name = choice.name;

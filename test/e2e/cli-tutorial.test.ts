@@ -28,6 +28,9 @@ afterAll(() => cluster?.stop());
 test('one non-interactive run migrates the tutorial blog: alembic at head, the three tables exist', async () => {
   expect(first.code, first.all).toBe(0);
   expect(first.all).toContain('Done.');
+  // --yes gave consent up front; the log still shows each change as a unified diff.
+  expect(first.all).toContain('--- a/main.py\n+++ b/main.py');
+  expect(first.all).toContain('-        await conn.run_sync(Base.metadata.create_all)');
   const tables = (await sql(cluster, 'blog', `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.tablename);
   expect(tables).toEqual(['alembic_version', 'password_reset_tokens', 'posts', 'users']);
   const head = readdirSync(join(dir, 'alembic', 'versions')).filter((f) => f.endsWith('.py'));

@@ -44,8 +44,9 @@ test('the wizard shows what the machine has, offers each usable provider, and ru
   const result = JSON.parse(out) as { code: number | null; output: string; waiting_for?: string };
   expect(result.waiting_for, result.output).toBeUndefined();
   expect(result.code, result.output).toBe(0);
-  // The table before the question, then the select with states and a recommendation.
-  expect(result.output).toMatch(/Provider\s+State\s+Details[\s\S]*docker\s+can install[\s\S]*Which PostgreSQL should this project use\?/);
+  // The table before the first question, then the select with states and a recommendation.
+  expect(result.output).toMatch(/Provider\s+State\s+Details[\s\S]*docker\s+can install[\s\S]*Database name[\s\S]*Which PostgreSQL should this project use\?/);
+  expect(result.output.indexOf('Provider  State')).toBeLessThan(result.output.indexOf('Database name'));
   expect(result.output).toMatch(/docker \(can-install\)/);
   expect(result.output).toMatch(/- recommended/);
   expect(engine.requests).toContain('POST /containers/create');
