@@ -7,7 +7,7 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
   } finally {
     clusters.forEach((c) => c.stop());
     rmSync(work, { recursive: true, force: true });
+    rmSync(dirname(rssFile), { recursive: true, force: true });
   }
   const md = render(results);
   writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);

@@ -44,7 +44,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
   };
   const dirs: string[] = [];
   return [
-    await startScenario(ctx, dirs),
+    await startScenario(ctx),
     {
       id: 'e',
       done: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
@@ -74,10 +74,9 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
  * (d) From a stopped cluster to ready: `pg-setup start` on a project-local cluster against
  * `pg_ctl start -w` + a psql login on the same cluster (stopped, untimed, before each side).
  */
-async function startScenario(ctx: Ctx, dirs: string[]): Promise<Scenario> {
+async function startScenario(ctx: Ctx): Promise<Scenario> {
   const parent = mkdtempSync(join(tmpdir(), 'pgsetup-bench-d-'));
   chmodSync(parent, 0o755); // as root the cluster runs as another OS user, which must reach it
-  dirs.push(parent);
   const dir = join(parent, 'app');
   mkdirSync(dir);
   const { freePort } = await import('../test/helpers/cluster.js');
@@ -103,6 +102,9 @@ async function startScenario(ctx: Ctx, dirs: string[]): Promise<Scenario> {
         env: { DATA_DIR: state.dataDir, BIN_DIR: state.binDir, PGPORT: String(port), PGPASSWORD: password },
       },
     }),
-    done: stop,
+    done: () => {
+      stop();
+      rmSync(parent, { recursive: true, force: true });
+    },
   };
 }

@@ -1,11 +1,10 @@
 /** Robustness cases that need the Python half: F05, F06 and Q02 of test/e2e/fault-cases.ts. */
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { copyFixture, snapshot, sql } from '../helpers/python-project.js';
+import { copyFixture, snapshot, sql, tempDir } from '../helpers/python-project.js';
 import { byId, caseTitle } from './fault-cases.js';
 
 let cluster: TestCluster;
@@ -19,7 +18,7 @@ const env = { UV_PYTHON_DOWNLOADS: 'never' };
 
 /** A PATH with git and sh but neither uv nor (optionally) python3. */
 function pathWithout(keepPython: boolean): string {
-  const bin = mkdtempSync(join(tmpdir(), 'pgsetup-path-'));
+  const bin = tempDir('pgsetup-path-');
   for (const [name, target] of [['git', '/usr/bin/git'], ['sh', '/bin/sh']]) symlinkSync(target as string, join(bin, name as string));
   if (keepPython) symlinkSync(process.env.PGSETUP_TEST_PYTHON ?? findPython(), join(bin, 'python3'));
   return bin;

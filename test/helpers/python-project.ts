@@ -21,9 +21,14 @@ export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
 /** Copy a fixture to a fresh temp folder and return its path. */
 export function copyFixture(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `pgsetup-${name}-`));
+  const dir = tempDir(`pgsetup-${name}-`);
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   return dir;
+}
+
+/** A temp folder inside the run's folder (test/helpers/global-setup.ts removes it at the end). */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(process.env.PGSETUP_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** Create role + database owned by it (as the core does) and return the app's URL. */

@@ -1,0 +1,14 @@
+/**
+ * One temp folder per test run: helpers put their copies in it (PGSETUP_TEST_TMP), and it is
+ * removed when the run ends, whatever happened to the worker processes.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsetup-run-'));
+  chmodSync(dir, 0o755); // clusters run as the postgres OS user when the tests run as root
+  process.env.PGSETUP_TEST_TMP = dir;
+  return () => rmSync(dir, { recursive: true, force: true });
+}
