@@ -15,9 +15,9 @@ export interface CommandResult {
 
 /** Take the project lock when the command changes things, resolve options and dispatch. */
 export async function runCommand(flags: Flags): Promise<CommandResult> {
-  // One changing run per project at a time; doctor and --dry-run only read, so they never wait.
+  // One changing run per project at a time; doctor, status and --dry-run only read, so they never wait.
   // Taken before the env file is read: a run that waited must see what the holder wrote.
-  const changes = (flags.command === 'setup' || flags.command === 'teardown') && !flags['dry-run'];
+  const changes = ['setup', 'teardown', 'start', 'stop'].includes(flags.command) && !flags['dry-run'];
   const projectDir = resolve(process.cwd(), flags['project-dir'] ?? '.');
   const release = changes && statSync(projectDir, { throwIfNoEntry: false })?.isDirectory() ? await acquireLock(projectDir, flags.command) : undefined;
   try {

@@ -72,16 +72,32 @@ export interface AppLogin {
 
 export type LoginResult = { ok: true } | { ok: false; reason: 'password' | 'hba' | 'peer' | 'no-database' | 'unreachable' | 'other'; message: string };
 
-/** Try to log in as the app over TCP. Never throws. */
-export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
+/** Connect as the app over TCP; the connection error is rethrown after the client is closed. */
+async function openAppClient(login: AppLogin, database = login.database): Promise<pg.Client> {
   const client = new pg.Client({ ...login, database, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.end();
-    return { ok: true };
+    return client;
   } catch (e) {
     await client.end().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Create and drop a scratch table in public: proof the app can make its tables. */
+async function createAndDropScratch(client: pg.Client): Promise<void> {
+  const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
+  await client.query(`CREATE TABLE ${table} (id int)`);
+  await client.query(`DROP TABLE ${table}`);
+}
+
+/** Try to log in as the app over TCP. Never throws. */
+export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
+  try {
+    await (await openAppClient(login, database)).end();
+    return { ok: true };
+  } catch (e) {
     return { ok: false, ...classifyLoginError(e) };
   }
 }
@@ -131,18 +147,14 @@ export function loginError(login: AppLogin, r: Exclude<LoginResult, { ok: true }
 
 /** Verify as the app: log in over TCP and create and drop a scratch table in public. */
 export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
-  const client = new pg.Client({ ...login, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
-  client.on('error', () => undefined);
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await openAppClient(login);
   } catch (e) {
-    await client.end().catch(() => undefined);
-    throw loginError(login, { ok: false, ...classifyLoginError(e) } as Exclude<LoginResult, { ok: true }>);
+    throw loginError(login, { ok: false, ...classifyLoginError(e) });
   }
-  const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
   try {
-    await client.query(`CREATE TABLE ${table} (id int)`);
-    await client.query(`DROP TABLE ${table}`);
+    await createAndDropScratch(client);
   } catch (e) {
     throw new UserError(`Role "${login.user}" can log in but cannot create tables in ${login.database}.public: ${redact((e as Error).message)}`, {
       hint: `As a superuser: GRANT CREATE ON SCHEMA public TO ${quoteIdent(login.user)}; (in database ${login.database}).`,
@@ -166,24 +178,19 @@ export interface AppProbe {
  * Never throws.
  */
 export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
-  const client = new pg.Client({ ...login, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
-  client.on('error', () => undefined);
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await openAppClient(login);
     const { rows } = await client.query(
       `SELECT current_setting('server_version') AS v, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
               (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner`,
     );
     const r = rows[0] as { v: string; su: boolean; owner: string };
-    if (opts.write) {
-      const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
-      await client.query(`CREATE TABLE ${table} (id int)`);
-      await client.query(`DROP TABLE ${table}`);
-    }
+    if (opts.write) await createAndDropScratch(client);
     return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner };
   } catch (e) {
     return { ok: false, ...classifyLoginError(e) };
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { ExitCode, UserError } from '../errors.js';
 
 export type PortState =
   | { kind: 'free' }
@@ -84,11 +85,25 @@ function startupMessage(params: Record<string, string>): Buffer {
 }
 
 /** The first port at or after `from` that nobody listens on (checks up to 100 ports). */
-export async function nextFreePort(host: string, from: number): Promise<number> {
+/**
+ * The first port from `from` (up to 100 tried) that `isFree` accepts; by default nothing
+ * answers there. A server of our own passes `canBind`, the question postgres will ask.
+ */
+export async function nextFreePort(host: string, from: number, isFree: (port: number) => Promise<boolean> = async (p) => (await probePort(host, p, 500)).kind === 'free'): Promise<number> {
   for (let port = from; port < from + 100 && port <= 65535; port++) {
-    if ((await probePort(host, port, 500)).kind === 'free') return port;
+    if (await isFree(port)) return port;
   }
-  throw new Error(`no free port in ${from}-${from + 99} on ${host}`);
+  throw new UserError(`No free port between ${from} and ${Math.min(from + 99, 65535)} on ${host}.`, { hint: 'Pass --port with a free port.', exitCode: ExitCode.server });
+}
+
+/** Can a server listen on host:port right now? (A bind attempt.) */
+export function canBind(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => done(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
+  });
 }
 
 /** "PostgreSQL 16.4", "PostgreSQL", "another program": for messages about a taken port. */

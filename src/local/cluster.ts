@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { canBind, nextFreePort } from '../detect/port.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generatePassword } from '../db/scram.js';
@@ -309,20 +309,12 @@ export async function logTail(logFile: string, lines = 15): Promise<string> {
 
 /** Can a server listen on 127.0.0.1:port right now? (A bind attempt, the question postgres will ask.) */
 export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {
-  return new Promise((done) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', () => done(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
-  });
+  return canBind(host, port);
 }
 
 /** The first port from `from` for which `isFree` says yes (up to 100 tried). */
-export async function firstFreePort(from: number, isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
-  for (let port = from; port < from + 100 && port <= 65535; port++) {
-    if (await isFree(port)) return port;
-  }
-  throw new UserError(`No free port between ${from} and ${Math.min(from + 99, 65535)} on ${LOOPBACK}.`, { hint: 'Pass --port with a free port.', exitCode: ExitCode.server });
+export function firstFreePort(from: number, isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
+  return nextFreePort(LOOPBACK, from, isFree);
 }
 
 /**

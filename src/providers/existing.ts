@@ -57,7 +57,7 @@ async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
     const u = parseUrl(opts.adminUrl);
     if (!u) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
     addSecret(u.password);
-    return connectOrExplain({ host: u.host, port: u.port, user: u.user, password: u.password || undefined, database: u.database || 'postgres' }, true);
+    return connectOrExplain({ host: u.host, port: u.port, user: u.user, password: u.password || undefined, database: u.database || 'postgres' });
   }
   const attempts: PgConnection[] = [
     { host: endpoint.host, port: endpoint.port, user: process.env.PGUSER, database: process.env.PGDATABASE ?? 'postgres' },
@@ -84,7 +84,8 @@ async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
   });
 }
 
-async function connectOrExplain(conn: PgConnection, fromUrl: boolean): Promise<AdminSql> {
+/** Connect with the admin URL's credentials and prove they are a superuser's. */
+async function connectOrExplain(conn: PgConnection): Promise<AdminSql> {
   let session: AdminSql;
   try {
     session = await connectAdmin(conn);
@@ -92,7 +93,7 @@ async function connectOrExplain(conn: PgConnection, fromUrl: boolean): Promise<A
     const err = e as Error & { code?: string };
     if (/ECONNREFUSED|ENOTFOUND|timeout|EHOSTUNREACH/i.test(`${err.code} ${err.message}`)) throw serverUnreachable(conn);
     throw new UserError(`The admin credentials were rejected by ${conn.host}:${conn.port}: ${err.message}`, {
-      hint: fromUrl ? 'Check the user and password in --admin-url / PGSETUP_ADMIN_URL.' : 'Pass --admin-url with a superuser.',
+      hint: 'Check the user and password in --admin-url / PGSETUP_ADMIN_URL.',
       exitCode: ExitCode.auth,
     });
   }
