@@ -13,6 +13,7 @@ import { buildUrl } from '../../src/db/url.js';
 import type { ProjectContext } from '../../src/project/context.js';
 import type { Step, StepOutcome } from '../../src/plan/step.js';
 import type { TestCluster } from './cluster.js';
+import { runSteps as runCheckedSteps } from './provider-options.js';
 
 // uv must use the machine's Python, never download one.
 process.env.UV_PYTHON_DOWNLOADS = 'never';
@@ -67,16 +68,7 @@ export function writeEnv(projectDir: string, key: string, url: string): void {
 
 /** Run steps like the core: check, then run when work is due. */
 export async function runSteps(steps: Step[]): Promise<StepOutcome[]> {
-  const out: StepOutcome[] = [];
-  for (const s of steps) {
-    const present = await s.check();
-    if (present !== undefined) {
-      out.push({ title: s.title, status: 'present', detail: present });
-      continue;
-    }
-    out.push({ title: s.title, status: 'done', detail: await s.run(() => undefined) });
-  }
-  return out;
+  return (await runCheckedSteps(steps)).map(({ title, status, detail }) => ({ title, status, detail }));
 }
 
 /** Query the app database as the superuser. */
