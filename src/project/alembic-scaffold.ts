@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseInfo, ProjectAnalysis } from './analysis.js';
-import { templatesDir } from './analysis.js';
+import { templatesDir } from '../package-dir.js';
 import type { UrlSource } from './wiring.js';
 
 /** What env.py must import and read, decided from the analysis and the wiring. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
+import { pythonDir } from '../package-dir.js';
 
 /** A source range: 1-based lines, 0-based columns in code points, end exclusive. */
 export interface Span {
@@ -136,11 +136,6 @@ export interface AnalysisOverrides {
   models?: string[] | undefined;
 }
 
-/** Folder of the real template files, from src/project or dist/project alike. */
-export function templatesDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
-}
-
 /** How to start a Python that does not need the project's packages (the analyzer). */
 export function plainPython(projectDir: string): { cmd: string; args: string[] } {
   const venvPy = findVenvPython(projectDir);
@@ -166,12 +161,12 @@ export function findVenvPython(projectDir: string): string | undefined {
 }
 
 /**
- * Read the project's layout with the ast-based helper (templates/python/analyze.py).
+ * Read the project's layout with the ast-based helper (python/analyze.py).
  * Never imports the user's code, so it works before dependencies are installed.
  */
 export async function analyzeProject(projectDir: string, overrides: AnalysisOverrides = {}): Promise<ProjectAnalysis> {
   const py = plainPython(projectDir);
-  const script = join(templatesDir(), 'python', 'analyze.py');
+  const script = join(pythonDir(), 'analyze.py');
   // Only the override fields, picked one by one: callers pass their whole context, secrets included.
   const picked: AnalysisOverrides = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
   const r = await run(py.cmd, [...py.args, script, projectDir, JSON.stringify(picked)], { cwd: projectDir, reject: false });

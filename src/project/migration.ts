@@ -6,7 +6,8 @@ import { buildUrl, parseUrl } from '../db/url.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run } from '../io/exec.js';
 import { addSecret, redact } from '../io/secrets.js';
-import { templatesDir, type ProjectAnalysis } from './analysis.js';
+import type { ProjectAnalysis } from './analysis.js';
+import { pythonDir } from '../package-dir.js';
 import type { ProjectContext } from './context.js';
 import { projectPython } from './dependencies.js';
 import type { EnvPyInputs } from './alembic-scaffold.js';
@@ -109,7 +110,7 @@ async function runDriver(ctx: ProjectContext, a: ProjectAnalysis, env: EnvPyInpu
     base: env.base,
     models: env.models,
   });
-  const r = await run(py.cmd, [...py.args, join(templatesDir(), 'python', 'migrate.py')], {
+  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'migrate.py')], {
     cwd: ctx.projectDir,
     env: childEnv,
     input,

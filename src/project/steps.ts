@@ -120,7 +120,7 @@ function analyzeStep(r: ProjectRun): Step {
     title: 'Read the Python project',
     readOnly: true,
     check: async () => undefined,
-    describe: () => [`read the *.py files of ${r.ctx.projectDir} with ast (templates/python/analyze.py); nothing is imported`],
+    describe: () => [`read the *.py files of ${r.ctx.projectDir} with ast (python/analyze.py); nothing is imported`],
     async run() {
       r.invalidate();
       const a = await r.analysis();

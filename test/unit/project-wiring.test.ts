@@ -9,7 +9,7 @@ import { renderUnifiedDiff } from '../../src/project/unified-diff.js';
 import { chooseUrlSource, planWiring, urlExpression } from '../../src/project/wiring.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-// Analyzer output recorded from templates/python/analyze.py on the fixtures.
+// Analyzer output recorded from python/analyze.py on the fixtures.
 const load = (name: string): ProjectAnalysis => parseAnalysis(readFileSync(join(FIXTURES, 'analysis', `${name}.json`), 'utf8'));
 const source = (fixture: string, file: string) => readFileSync(join(FIXTURES, fixture, file), 'utf8');
 const wired = (fixture: string, a: ProjectAnalysis, envKey: string, removeCreateAll = true) => {

@@ -1,6 +1,6 @@
 """Create the first Alembic revision and bring the database to head, in ONE Python process.
 
-Run by pg-setup with the project's interpreter, in the project folder. Input (stdin, JSON):
+Run by pg-setup with the project's interpreter, in the project folder (python/migrate.py). Input (stdin, JSON):
   {"mode": "initial" | "upgrade", "message": str, "settings": {"module", "name", "expr"},
    "base": {"module", "name"}, "models": [module, ...]}
 Environment: the app's URL under its env key (read through the app's own settings), and
@@ -18,15 +18,13 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.getcwd())
-
-from alembic import command  # noqa: E402
-from alembic.autogenerate import compare_metadata  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from alembic.runtime.migration import MigrationContext  # noqa: E402
-from alembic.script import ScriptDirectory  # noqa: E402
-from sqlalchemy import inspect, pool  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, pool
+from sqlalchemy.ext.asyncio import create_async_engine
 
 SCHEMA_MISMATCH = 3
 
@@ -131,7 +129,7 @@ async def main() -> dict:
     return result
 
 
-if __name__ == "__main__":
+def cli() -> None:
     if sys.platform == "win32":
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
     out = asyncio.run(main())

@@ -1,0 +1,51 @@
+"""Read a FastAPI + SQLAlchemy project with `ast` (never importing it) and print JSON.
+
+Run by pg-setup with the project's own interpreter (python/analyze.py PROJECT_DIR
+[OVERRIDES_JSON]). Standard library only, so it works before the project's dependencies are
+installed. Positions are 1-based lines and 0-based columns counted in code points (not the
+UTF-8 bytes ast reports), end exclusive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from .alembic_env import find_alembic
+from .engines import find_engines
+from .manager import detect_manager
+from .models import find_base, find_models
+from .settings import find_settings
+from .source import load_modules
+from .sqlite import find_sqlite
+from .startup import find_create_all
+
+
+def analyze(root: str, overrides: dict | None = None) -> dict:
+    """The whole analysis of the project at `root`, as the JSON pg-setup consumes."""
+    overrides = overrides or {}
+    root = os.path.abspath(root)
+    modules, parse_errors = load_modules(root)
+    result = {
+        "projectDir": root,
+        "manager": detect_manager(root),
+        "parseErrors": parse_errors,
+    }
+    settings = find_settings(modules, overrides)
+    base = find_base(modules, overrides)
+    result["settings"] = settings
+    result["base"] = base
+    result["models"] = find_models(modules, base, overrides)
+    result["engines"] = find_engines(modules, settings)
+    result["createAll"] = find_create_all(modules)
+    result["sqlite"] = find_sqlite(modules, root)
+    result["alembic"] = find_alembic(root)
+    result["isSqlalchemy"] = bool(base or result["engines"])
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    overrides = json.loads(argv[1]) if len(argv) > 1 else {}
+    print(json.dumps(analyze(argv[0], overrides)))

@@ -1,0 +1,83 @@
+"""The project's dependency manager (uv, poetry, pip), its declared dependencies and its venv."""
+
+from __future__ import annotations
+
+import os
+import re
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    tomllib = None
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement(spec: str) -> dict | None:
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[([^\]]*)\])?", spec)
+    if not m:
+        return None
+    extras = [normalize(e) for e in (m.group(3) or "").split(",") if e.strip()]
+    return {"name": normalize(m.group(1)), "extras": extras}
+
+
+def read_toml(path: str) -> dict:
+    if tomllib is None:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, ValueError):
+        return {}
+
+
+def find_venv(root: str) -> dict | None:
+    for name in (".venv", "venv", "env", ".env-venv"):
+        d = os.path.join(root, name)
+        if os.path.isfile(os.path.join(d, "pyvenv.cfg")):
+            py = os.path.join(d, "Scripts", "python.exe") if os.name == "nt" else os.path.join(d, "bin", "python")
+            installed = set()
+            for lib in ("lib", "Lib"):
+                base = os.path.join(d, lib)
+                if not os.path.isdir(base):
+                    continue
+                for sub in os.listdir(base):
+                    sp = os.path.join(base, sub, "site-packages") if sub.startswith("python") else os.path.join(base, "site-packages") if sub == "site-packages" else None
+                    if sp and os.path.isdir(sp):
+                        for entry in os.listdir(sp):
+                            if entry.endswith(".dist-info"):
+                                installed.add(normalize(entry[: -len(".dist-info")].rsplit("-", 1)[0]))
+            return {"dir": name, "python": py, "installed": sorted(installed)}
+    return None
+
+
+def detect_manager(root: str) -> dict:
+    pyproject_path = os.path.join(root, "pyproject.toml")
+    pyproject = read_toml(pyproject_path) if os.path.exists(pyproject_path) else {}
+    tool = pyproject.get("tool", {})
+    deps = [r for r in (requirement(s) for s in pyproject.get("project", {}).get("dependencies", [])) if r]
+    venv = find_venv(root)
+    if os.path.exists(os.path.join(root, "uv.lock")) or "uv" in tool:
+        kind, why = "uv", "uv.lock" if os.path.exists(os.path.join(root, "uv.lock")) else "[tool.uv] in pyproject.toml"
+    elif "poetry" in tool or os.path.exists(os.path.join(root, "poetry.lock")):
+        kind, why = "poetry", "[tool.poetry] in pyproject.toml" if "poetry" in tool else "poetry.lock"
+        deps += [{"name": normalize(n), "extras": []} for n in tool.get("poetry", {}).get("dependencies", {}) if n != "python"]
+    elif "project" in pyproject:
+        kind, why = "uv", "pyproject.toml with a [project] table"
+    elif os.path.exists(os.path.join(root, "requirements.txt")):
+        kind, why = "pip", "requirements.txt" + (f" and {venv['dir']}/" if venv else "")
+        with open(os.path.join(root, "requirements.txt"), encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                line = line.split("#")[0].strip()
+                if line and not line.startswith("-"):
+                    r = requirement(line)
+                    if r:
+                        deps.append(r)
+    else:
+        kind, why = "unknown", "no uv.lock, pyproject.toml or requirements.txt"
+    return {"kind": kind, "evidence": why, "dependencies": deps, "venv": venv}
+
+
+# ---------------------------------------------------------------- alembic

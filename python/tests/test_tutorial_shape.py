@@ -1,0 +1,110 @@
+"""The tutorial's own shape: pydantic Settings with env_file, async engine, create_all in the lifespan."""
+
+
+def write_tutorial(project):
+    project.write("pyproject.toml", """
+        [project]
+        name = "blog"
+        version = "0.1.0"
+        dependencies = ["fastapi", "sqlalchemy[asyncio]", "aiosqlite", "pydantic-settings"]
+    """)
+    project.write("config.py", """
+        from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+        class Settings(BaseSettings):
+            model_config = SettingsConfigDict(env_file=".env")
+            database_url: str = "sqlite+aiosqlite:///./blog.db"
+
+
+        settings = Settings()
+    """)
+    project.write("database.py", """
+        from sqlalchemy.ext.asyncio import create_async_engine
+        from sqlalchemy.orm import DeclarativeBase
+
+        from config import settings
+
+        engine = create_async_engine(settings.database_url, connect_args={"check_same_thread": False})
+
+
+        class Base(DeclarativeBase):
+            pass
+    """)
+    project.write("models.py", """
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from database import Base
+
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+    """)
+    project.write("main.py", """
+        from contextlib import asynccontextmanager
+
+        from fastapi import FastAPI
+
+        from database import Base, engine
+
+
+        @asynccontextmanager
+        async def lifespan(app):
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            yield
+            await engine.dispose()
+
+
+        app = FastAPI(lifespan=lifespan)
+    """)
+
+
+def test_settings_instance_url_field_and_env_key(project):
+    write_tutorial(project)
+    a = project.analyze()
+    s = a["settings"]
+    assert s["instance"] == {"module": "config", "name": "settings", "call": False}
+    assert s["urlField"]["name"] == "database_url"
+    assert s["urlField"]["envKey"] == "DATABASE_URL"
+    assert s["urlField"]["defaultIsSqlite"] is True
+
+
+def test_base_models_and_engine(project):
+    write_tutorial(project)
+    a = project.analyze()
+    assert a["base"]["module"] == "database" and a["base"]["name"] == "Base"
+    assert a["models"]["modules"] == ["models"]
+    assert [c["table"] for c in a["models"]["classes"]] == ["users"]
+    [engine] = a["engines"]
+    assert engine["func"] == "create_async_engine"
+    assert engine["url"]["text"] == "settings.database_url"
+    assert engine["settingsLocal"] == "settings"
+
+
+def test_create_all_in_the_lifespan_is_start_up_code(project):
+    write_tutorial(project)
+    [c] = project.analyze()["createAll"]
+    assert c["file"] == "main.py"
+    assert c["function"] == "lifespan"
+    assert c["inStartup"] is True
+    # The `async with engine.begin()` that only wraps it goes too.
+    assert c["text"].startswith("async with engine.begin()")
+
+
+def test_sqlite_file_and_manager(project):
+    write_tutorial(project)
+    a = project.analyze()
+    assert [s["path"].endswith("blog.db") for s in a["sqlite"]] == [True]
+    assert a["manager"]["kind"] == "uv"
+    assert {"name": "aiosqlite", "extras": []} in a["manager"]["dependencies"]
+    assert a["isSqlalchemy"] is True
+
+
+def test_a_file_that_does_not_parse_is_reported_not_fatal(project):
+    write_tutorial(project)
+    project.write("broken.py", "def (:\n")
+    a = project.analyze()
+    assert [e["file"] for e in a["parseErrors"]] == ["broken.py"]
+    assert a["settings"]["className"] == "Settings"
