@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // PostgreSQL clusters, real uv/Python). CI runs both on Node 20 and `fast` on Node 24.
 export default defineConfig({
   test: {
-    reporters: ['default', './test/helpers/summary-reporter.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts', './test/helpers/robustness-reporter.ts'],
     globalSetup: ['./test/helpers/global-setup.ts'],
     projects: [
       {

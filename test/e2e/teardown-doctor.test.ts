@@ -54,11 +54,14 @@ describe('teardown drops only what pg-setup created', () => {
     await sqlAs(suite.cluster().adminUrl, "create role td_theirs_user login password 'theirs-pw-123'");
     await sqlAs(suite.cluster().adminUrl, 'create database td_theirs owner td_theirs_user');
     const dir = await setUp('td_theirs', ['--db-password', 'theirs-pw-123']);
+    const envBefore = readFileSync(join(dir, '.env'));
     const r = await runCli(['teardown', '--yes', ...admin()], { cwd: dir });
     expect(r.code, r.all).toBe(2);
     expect(r.stderr).toMatch(/did not create database "td_theirs" or role "td_theirs_user"/);
     expect(await countObjects(suite.cluster().adminUrl, 'td_theirs_user', 'td_theirs')).toEqual({ roles: 1, dbs: 1 });
-    expect(envUrl(dir)).toBeDefined();
+    // A refused teardown touches nothing: the env file keeps every byte.
+    expect(readFileSync(join(dir, '.env'))).toEqual(envBefore);
+    expect(envUrl(dir)).toMatch(/td_theirs_user/);
   });
 
   test(caseTitle(byId('T04')), async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { chooseProvider, createProvider, renderDetectionTable } from '../../src/providers/registry.js';
-import type { ProviderStatus } from '../../src/providers/types.js';
+import { chooseProvider, createProvider, detectAll, renderDetectionTable } from '../../src/providers/registry.js';
+import type { Provider, ProviderStatus } from '../../src/providers/types.js';
 import { providerOptions } from '../helpers/provider-options.js';
 
 const st = (name: ProviderStatus['name'], state: ProviderStatus['state'], detail = `${name} ${state}`): ProviderStatus => ({ name, state, detail });
@@ -64,6 +64,13 @@ test('the detection table lines up its columns and marks the chosen provider', (
   );
 });
 
-test('every provider name builds its provider', () => {
-  for (const name of ['existing', 'apt', 'brew', 'docker', 'local'] as const) expect(createProvider(name, providerOptions()).name).toBe(name);
+test('a provider missing from the table is refused with a usage error, not a crash', () => {
+  expect(() => createProvider('brew', providerOptions(), {})).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/"brew" provider is not available/) }));
+});
+
+test('a detector that throws shows in the table as unavailable with its first line, and the others still report', async () => {
+  const ok = (name: ProviderStatus['name']) => () => ({ name, detect: async () => st(name, 'running') }) as unknown as Provider;
+  const broken = () => ({ name: 'docker', detect: async () => Promise.reject(new Error('connect ENOENT /x/docker.sock\nstack')) }) as unknown as Provider;
+  const statuses = await detectAll(providerOptions(), { apt: ok('apt'), docker: broken, local: ok('local') });
+  expect(statuses).toEqual([st('apt', 'running'), { name: 'docker', state: 'unavailable', detail: 'connect ENOENT /x/docker.sock' }, st('local', 'running')]);
 });
