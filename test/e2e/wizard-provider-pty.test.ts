@@ -33,10 +33,10 @@ test('the wizard shows what the machine has, offers each usable provider, and ru
     env: { NO_COLOR: '1', DOCKER_HOST: `unix://${engine.socketPath}` },
     timeout: 90,
     steps: [
+      ['Which PostgreSQL should this project use\\?', { choose: 'docker' }],
       ['Database name', '\r'],
       ['Database user', '\r'],
       ['Password for that role', '\r'],
-      ['Which PostgreSQL should this project use\\?', { choose: 'docker' }],
     ],
   };
   // Asynchronously: the stand-in engine answers from this process's event loop.
@@ -44,9 +44,9 @@ test('the wizard shows what the machine has, offers each usable provider, and ru
   const result = JSON.parse(out) as { code: number | null; output: string; waiting_for?: string };
   expect(result.waiting_for, result.output).toBeUndefined();
   expect(result.code, result.output).toBe(0);
-  // The table before the first question, then the select with states and a recommendation.
-  expect(result.output).toMatch(/Provider\s+State\s+Details[\s\S]*docker\s+can install[\s\S]*Database name[\s\S]*Which PostgreSQL should this project use\?/);
-  expect(result.output.indexOf('Provider  State')).toBeLessThan(result.output.indexOf('Database name'));
+  // The table, then the provider question first, then the names.
+  expect(result.output).toMatch(/Provider\s+State\s+Details[\s\S]*docker\s+can install[\s\S]*Which PostgreSQL should this project use\?[\s\S]*Database name/);
+  expect(result.output.indexOf('Which PostgreSQL')).toBeLessThan(result.output.indexOf('Database name'));
   expect(result.output).toMatch(/docker \(can-install\)/);
   expect(result.output).toMatch(/- recommended/);
   expect(engine.requests).toContain('POST /containers/create');

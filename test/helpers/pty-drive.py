@@ -6,7 +6,7 @@ Waits for each regex in the screen output (ANSI codes stripped), then types its 
 "text" and presses Enter.
 Prints {"code": exit code, "output": all output} as JSON.
 """
-import json, os, pty, re, select, sys, time
+import fcntl, json, os, pty, re, select, struct, sys, termios, time
 
 spec = json.loads(sys.argv[1])
 ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012]|\r")
@@ -16,6 +16,10 @@ if pid == 0:
     env = dict(os.environ, **spec.get("env", {}))
     env.pop("CI", None)
     os.execvpe(spec["argv"][0], spec["argv"], env)
+
+# A terminal has a size; a pty starts at 0x0, which makes renderers wrap at every character.
+rows, cols = spec.get("size", [40, 120])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 raw = b""
 deadline = time.time() + spec.get("timeout", 60)
