@@ -97,7 +97,7 @@ test('Enter throughout the wizard on the tutorial blog asks the provider first, 
     UV_PYTHON_DOWNLOADS: 'never',
     PGSETUP_ADMIN_URL: cluster.adminUrl,
     // No Docker engine is ever contacted: the socket named here does not exist.
-    DOCKER_HOST: `unix://${join(tempDir('pgsetup-nodocker-'), 'docker.sock')}`,
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
   };
   const wizardDir = blogWithRows();
   const spec = {
@@ -116,9 +116,10 @@ test('Enter throughout the wizard on the tutorial blog asks the provider first, 
     ],
   };
   const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/helpers/pty-drive.py'), JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const result = JSON.parse(stdout) as { code: number | null; output: string; waiting_for?: string };
-  writeFileSync(join(wizardDir, '..', 'screen.txt'), result.output);
-  console.log(`wizard screen:\n${result.output}`);
+  const result = JSON.parse(stdout) as { code: number | null; output: string; screen?: string; screens?: string[]; waiting_for?: string };
+  // README "What it looks like" shows these: the screen at the first question, and at the end.
+  if (process.env.PGSETUP_SCREEN_FILE) writeFileSync(process.env.PGSETUP_SCREEN_FILE, `${result.screens?.[0] ?? ''}\n----\n${result.screen ?? ''}`);
+  console.log(`wizard screen:\n${result.screen ?? result.output}`);
   expect(result.waiting_for, result.output).toBeUndefined();
   expect(result.code, result.output).toBe(0);
   const screen = result.output;
@@ -147,6 +148,11 @@ test('Enter throughout the wizard on the tutorial blog asks the provider first, 
   expect([...at].sort((a, b) => a - b)).toEqual(at);
   expect(screen).toContain('❯ Keep it where it is');
   expect(screen.slice(screen.indexOf('Apply these changes'))).not.toMatch(/^\? /m);
+  // At the first question the screen holds the table and the provider menu, the recommended one preselected.
+  expect(result.screens?.[0]).toMatch(/^Provider\s+State\s+Details\n[\s\S]*\* existing recommended\n\? Which PostgreSQL should this project use\?\n❯ existing \(running\) - recommended\n/);
+  // The screen a person sees at the end: one answered line per question, in the order asked.
+  const answered = (result.screen ?? '').split('\n').filter((l) => /^✔ .*\?/.test(l) || /^✔ (Database|Password)/.test(l));
+  expect(answered.map((l) => l.slice(2, 20))).toEqual(['Which PostgreSQL s', 'Database name blog', 'Database user (rol', 'Password for that ', 'The SQLite databas', 'Apply these change']);
 
   const wizardFiles = projectState(wizardDir);
   const wizardDb = await databaseState();
