@@ -68,8 +68,8 @@ test('one server is one row: a Homebrew service answering on the port is not off
   const brew = (args: string[]) => execFileSync('brew', args, { env: { ...process.env, ...brewEnv }, encoding: 'utf8' });
   brew(['install', 'postgresql@18']);
   brew(['services', 'start', 'postgresql@18']);
+  const p = tempProject('onerow');
   try {
-    const p = tempProject('onerow');
     const spec = {
       argv: [process.execPath, BIN, '--port', String(port)],
       cwd: p.dir,
@@ -100,8 +100,8 @@ test('one server is one row: a Homebrew service answering on the port is not off
     await c.connect();
     expect((await c.query('select current_user as u')).rows[0].u).toBe('onerow_user');
     await c.end();
-    p.cleanup();
   } finally {
     brew(['services', 'stop', 'postgresql@18']);
+    p.cleanup();
   }
 });
