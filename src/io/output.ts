@@ -38,7 +38,10 @@ export function createOutput(json: boolean): Output {
  * EPIPE error on the stream, which unhandled would crash with a stack. Exit handlers still run
  * (the lock and temp files go), as on Ctrl-C.
  */
+let endsQuietly = false;
 export function endQuietlyWhenOutputCloses(exitCode: number): void {
+  if (endsQuietly) return;
+  endsQuietly = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
