@@ -32,13 +32,14 @@ export function createOutput(json: boolean): Output {
   };
 }
 
+let endsQuietly = false;
+
 /**
  * A reader that stops reading (`pg-setup status | head -1`) ends the run quietly, as git and ls
  * do: no stack, no message, exit 141. Node ignores SIGPIPE, so the closed pipe arrives as an
  * EPIPE error on the stream, which unhandled would crash with a stack. Exit handlers still run
  * (the lock and temp files go), as on Ctrl-C.
  */
-let endsQuietly = false;
 export function endQuietlyWhenOutputCloses(exitCode: number): void {
   if (endsQuietly) return;
   endsQuietly = true;
