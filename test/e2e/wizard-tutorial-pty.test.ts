@@ -167,4 +167,4 @@ test('Enter throughout the wizard on the tutorial blog asks the provider first, 
   // What the comparison covers: the migrated code, the env file, the SQLite file kept in place.
   expect(Object.keys(wizardFiles)).toEqual(expect.arrayContaining(['.env', 'alembic.ini', 'alembic/env.py', 'blog.db', 'database.py', 'main.py', '.pg-setup/state.json']));
   expect(wizardFiles['.env']).toMatch(/^600 DATABASE_URL="postgresql\+psycopg:\/\/blog_user:PASSWORD@127\.0\.0\.1:\d+\/blog"\n$/);
-});
+}, 480_000); // two full runs, each with uv add and a migration
