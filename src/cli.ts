@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, InterruptedError, isUserError } from './errors.js';
 import { HELP, parseFlags } from './options/parse.js';
 import { redact } from './io/secrets.js';
+import { endQuietlyWhenOutputCloses } from './io/output.js';
 
 /**
  * argv -> options -> command -> exit code. The only place that turns errors into output.
  * Heavy modules load lazily so `--help` and `--version` cost little more than starting Node.
  */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenOutputCloses(ExitCode.closedPipe);
   const json = argv.includes('--json');
   let flags;
   try {

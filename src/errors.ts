@@ -12,6 +12,8 @@ export const ExitCode = {
   files: 6,
   locked: 7,
   interrupted: 130,
+  /** The reader of our output went away (`| head -1`): 128 + SIGPIPE, what a shell reports for git or ls. */
+  closedPipe: 141,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

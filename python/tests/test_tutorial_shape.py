@@ -102,6 +102,22 @@ def test_sqlite_file_and_manager(project):
     assert a["isSqlalchemy"] is True
 
 
+def test_the_sqlite_file_rows_are_counted_without_changing_it(project):
+    import sqlite3
+
+    write_tutorial(project)
+    assert project.analyze()["sqlite"][0]["rows"] is None  # no file yet
+    db = project.root / "blog.db"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE users (id INTEGER PRIMARY KEY); INSERT INTO users VALUES (1), (2); CREATE TABLE posts (id INTEGER PRIMARY KEY);")
+    con.close()
+    before = db.read_bytes()
+    assert project.analyze()["sqlite"][0]["rows"] == 2
+    assert db.read_bytes() == before
+    db.write_bytes(b"not a database")
+    assert project.analyze()["sqlite"][0]["rows"] is None
+
+
 def test_a_file_that_does_not_parse_is_reported_not_fatal(project):
     write_tutorial(project)
     project.write("broken.py", "def (:\n")

@@ -13,14 +13,19 @@ export interface ProjectPlan {
   enabled: boolean;
   /** The user agreed to the code changes (or passed --yes). */
   approved: boolean;
+  /** The code changes, shown as diffs by confirmProjectChanges (empty: nothing to change). */
+  changes: { file: string; diff: string }[];
+  /** SQLite database files the code names that exist, with their row counts. */
+  sqliteFiles: { path: string; rows: number | null }[];
 }
 
-const DISABLED: ProjectPlan = { enabled: false, approved: false };
+const DISABLED: ProjectPlan = { enabled: false, approved: false, changes: [], sqliteFiles: [] };
 
 /**
- * Before any change: read the project, adopt the env key its settings already read, show the
- * code changes and get them approved (wizard) or require --yes (non-interactive), so a run
- * that would stop for want of consent stops before touching anything.
+ * Before any change: read the project, adopt the env key its settings already read, compute
+ * the code changes, and require --yes for them when nobody can be asked, so a run that would
+ * stop for want of consent stops before touching anything. The wizard asks later
+ * (confirmProjectChanges), once every choice is made.
  */
 export async function prepareProject(opts: Options, out: Output): Promise<ProjectPlan> {
   if (!looksLikePythonProject(opts.projectDir)) {
@@ -43,24 +48,38 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
     opts.envKey = fieldKey;
   }
-  if (opts.dryRun) return { enabled: true, approved: false };
+  const seen = new Set<string>();
+  const sqliteFiles = analysis.sqlite
+    .filter((s) => s.path && existsSync(s.path) && !seen.has(s.path) && seen.add(s.path))
+    .map((s) => ({ path: s.path as string, rows: s.rows ?? null }));
+  if (opts.dryRun) return { enabled: true, approved: false, changes: [], sqliteFiles };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0) return { enabled: true, approved: true };
-  if (opts.yes) {
-    // Consent was given up front; the log still shows exactly what changes.
-    out.info(`Changing ${changes.map((c) => c.file).join(', ')} (--yes; backups go to .pg-setup/backups/):`);
-    for (const c of changes) out.info(c.diff);
-    return { enabled: true, approved: true };
-  }
-  const files = changes.map((c) => c.file).join(', ');
-  if (!opts.interactive) {
+  if (changes.length === 0) return { enabled: true, approved: true, changes: [], sqliteFiles };
+  if (!opts.yes && !opts.interactive) {
+    const files = changes.map((c) => c.file).join(', ');
     throw usageError(`pg-setup would change ${files} to read the URL from the settings and drop create_all, and needs your consent.`, 'Pass --yes to apply the changes (see them first with --dry-run), or --migrations none to leave the code alone.');
   }
+  return { enabled: true, approved: opts.yes, changes: changes.map((c) => ({ file: c.file, diff: c.diff })), sqliteFiles };
+}
+
+/**
+ * The code diff and its question, the last one before the task list: every choice that shapes
+ * the run is made by then. With --yes the diff is printed and applied (consent given up front).
+ */
+export async function confirmProjectChanges(plan: ProjectPlan, opts: Options, out: Output): Promise<ProjectPlan> {
+  if (!plan.enabled || plan.changes.length === 0 || opts.dryRun) return plan;
+  const files = plan.changes.map((c) => c.file).join(', ');
+  if (plan.approved) {
+    // The log still shows exactly what changes.
+    out.info(`Changing ${files} (--yes; backups go to .pg-setup/backups/):`);
+    for (const c of plan.changes) out.info(c.diff);
+    return plan;
+  }
   out.info('');
-  for (const c of changes) out.info(c.diff);
+  for (const c of plan.changes) out.info(c.diff);
   const { askConfirm } = await import('../options/prompts.js');
-  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true };
+  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { ...plan, approved: true };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
 }

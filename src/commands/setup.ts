@@ -14,7 +14,7 @@ import {
   type AppLogin,
 } from '../db/provision.js';
 import { generatePassword } from '../db/scram.js';
-import { buildUrl, maskUrl, parseUrl } from '../db/url.js';
+import { buildUrl, isSqliteUrl, maskUrl, parseUrl } from '../db/url.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
@@ -28,7 +28,7 @@ import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { detectMachine, rememberedProvider, selectProvider } from '../providers/select.js';
 import { existingProvider } from '../providers/existing.js';
-import { prepareProject, projectPhaseSteps } from './project-phase.js';
+import { confirmProjectChanges, prepareProject, projectPhaseSteps, type ProjectPlan } from './project-phase.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 import type { Provider } from '../providers/types.js';
 
@@ -59,15 +59,16 @@ interface Decisions {
 
 /** pg-setup [setup]: questions, then server, then provisioning, files and the project. */
 export async function setup(opts: Options, given: Given, out: Output): Promise<SetupResult> {
-  // The wizard shows what the machine has before its first question.
+  // The project first: it settles the env key, finds the SQLite file, and a run lacking consent stops here.
+  let project = await prepareProject(opts, out);
+  // The wizard shows what the machine has, and its first question is where PostgreSQL comes from.
   const detected = opts.interactive && !opts.yes ? await detectMachine(opts, out) : undefined;
-  if (opts.interactive) await askForGaps(opts, given);
-  const project = await prepareProject(opts, out);
   // A re-run whose env file already logs in needs no superuser and no detection: one app
   // connection proves the server, role, database, ownership and write access.
   const inPlace = await checkInPlace(opts);
   const provider =
     inPlace && opts.provider === 'auto' && !(await rememberedProvider(opts)) ? existingProvider(opts) : await selectProvider(opts, given, out, detected);
+  if (opts.interactive) await askForGaps(opts, given, project, out);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.
   const serverSteps = inPlace ? [reachedStep(opts, inPlace)] : provider.steps();
@@ -93,6 +94,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   }
   try {
     const decisions = opts.dryRun && !adminUsable ? dryRunDecisions(opts) : await decide(opts, getAdmin, endpoint, out, inPlace);
+    project = await confirmProjectChanges(project, opts, out);
     const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
     addSecret(decisions.password);
     const steps = [
@@ -148,9 +150,21 @@ function reachedStep(opts: Options, p: InPlace): Step {
   };
 }
 
-/** Interactive only: ask for what flags (or the env file) did not give, defaults pre-filled. */
-async function askForGaps(opts: Options, given: Given): Promise<void> {
-  const { askName, askPassword } = await import('../options/prompts.js');
+/**
+ * What to do with a SQLite file that holds rows. Each choice is an `--sqlite` value, so the
+ * wizard and the flag mean the same; a new mode is one more line here.
+ */
+const SQLITE_CHOICES: { value: Options['sqlite']; name: string }[] = [
+  { value: 'keep', name: 'Keep it where it is' },
+  { value: 'delete', name: 'Move it into .pg-setup/backups/ (nothing is deleted)' },
+];
+
+/**
+ * Interactive only: ask for what flags (or the env file) did not give, each default being
+ * what a non-interactive run would take: names, password, the SQLite file, a SQLite URL in the env file.
+ */
+async function askForGaps(opts: Options, given: Given, project: ProjectPlan, out: Output): Promise<void> {
+  const { askConfirm, askName, askPassword, askSelect } = await import('../options/prompts.js');
   if (!given.dbName) {
     opts.dbName = await askName('database', '--db-name', 'Database name', opts.dbName);
     if (!given.dbUser) opts.dbUser = `${opts.dbName}_user`;
@@ -163,6 +177,21 @@ async function askForGaps(opts: Options, given: Given): Promise<void> {
       opts.dbPasswordSource = 'user';
       addSecret(pw);
     }
+  }
+  const withRows = project.enabled && !given.sqlite && !opts.yes ? project.sqliteFiles.filter((f) => (f.rows ?? 0) > 0) : [];
+  if (withRows.length > 0) {
+    const what = withRows.map((f) => `${relative(opts.projectDir, f.path) || f.path} (${f.rows} row${f.rows === 1 ? '' : 's'})`).join(', ');
+    opts.sqlite = await askSelect(`The SQLite database ${what} holds data. What should happen to it?`, SQLITE_CHOICES, opts.sqlite);
+  }
+  const current = readEnvValue((await readTextIfExists(opts.envFile).catch(() => undefined)) ?? '', opts.envKey);
+  if (current !== undefined && isSqliteUrl(current) && !opts.overwriteEnv && !opts.yes && !opts.dryRun) {
+    // The SQLite URL is the value this migration replaces: a plain yes/no, yes being what --yes does.
+    const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
+    out.info(`${opts.envKey} in ${envRel} holds the SQLite URL ${current}.`);
+    if (!(await askConfirm(`Replace it with the PostgreSQL URL? (a backup of ${basename(opts.envFile)} is kept)`, true))) {
+      throw new UserError(`Left ${opts.envKey} in ${envRel} as it was; nothing was changed.`, { hint: 'Pass --env-key to write the PostgreSQL URL to another key.', exitCode: ExitCode.usage });
+    }
+    opts.overwriteEnv = true;
   }
 }
 
@@ -226,7 +255,8 @@ async function decide(
     }
   }
 
-  let envReplaceAllowed = opts.overwriteEnv;
+  // A SQLite URL is the value this migration replaces: --yes (or the wizard's yes) replaces it, with a backup.
+  let envReplaceAllowed = opts.overwriteEnv || (currentValue !== undefined && isSqliteUrl(currentValue) && opts.yes);
   const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
   if (currentValue !== undefined && currentValue !== desired && !envReplaceAllowed) {
     const cur = parseUrl(currentValue);
@@ -240,7 +270,9 @@ async function decide(
       if (!envReplaceAllowed) throw new UserError(`Left ${opts.envKey} in ${opts.envFile} as it was; nothing was changed.`, { exitCode: ExitCode.usage });
     } else {
       throw new UserError(`${opts.envKey} in ${opts.envFile} already holds a different value (${maskUrl(currentValue)}).`, {
-        hint: `Pass --overwrite-env to replace it (a backup is kept), or --env-key to write another key.`,
+        hint: isSqliteUrl(currentValue)
+          ? 'It is the SQLite URL this migration replaces: pass --yes (or --overwrite-env) to replace it (a backup is kept), or --env-key to write another key.'
+          : `Pass --overwrite-env to replace it (a backup is kept), or --env-key to write another key.`,
         exitCode: ExitCode.usage,
       });
     }

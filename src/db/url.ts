@@ -18,6 +18,11 @@ export function buildUrl(p: DbUrlParts): string {
   return `postgresql+${p.driver}://${user}:${pw}@${formatHost(p.host)}:${p.port}/${encodeURIComponent(p.database)}`;
 }
 
+/** A SQLAlchemy SQLite URL (sqlite://, sqlite+aiosqlite://, ...): the value this migration replaces. */
+export function isSqliteUrl(url: string): boolean {
+  return /^sqlite(\+[a-z0-9_]+)?:\/\//i.test(url.trim());
+}
+
 /** Parse a postgres URL (any of postgres://, postgresql://, postgresql+driver://). */
 export function parseUrl(url: string): (Omit<DbUrlParts, 'driver'> & { driver: string }) | undefined {
   const m = /^(postgres|postgresql)(?:\+([a-z0-9_]+))?:\/\//i.exec(url.trim());

@@ -5,6 +5,7 @@ import { maskUrl } from '../db/url.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists } from '../files/writer.js';
+import { hasLocalCluster } from '../local/cluster.js';
 import type { ProjectAnalysis } from '../project/analysis.js';
 import { fail, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
 
@@ -53,7 +54,11 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     async run(ctx) {
       const probe = await ctx.probe();
       if (!probe || !ctx.login) return skip(`needs a valid ${ctx.opts.envKey}`);
-      if (!probe.ok && probe.reason === 'unreachable') return fail(`nothing answers on ${ctx.login.host}:${ctx.login.port}`, loginError(ctx.login, probe).hint ?? RERUN);
+      if (!probe.ok && probe.reason === 'unreachable') {
+        // The project's own cluster is started by pg-setup itself, as `pg-setup stop` says.
+        const fix = hasLocalCluster(ctx.opts.projectDir) ? 'Start the project cluster: npx pg-setup start' : (loginError(ctx.login, probe).hint ?? RERUN);
+        return fail(`nothing answers on ${ctx.login.host}:${ctx.login.port}`, fix);
+      }
       return pass(`${ctx.login.host}:${ctx.login.port}${probe.ok ? `, PostgreSQL ${probe.serverVersion}` : ''}`);
     },
   },

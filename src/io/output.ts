@@ -32,6 +32,25 @@ export function createOutput(json: boolean): Output {
   };
 }
 
+let endsQuietly = false;
+
+/**
+ * A reader that stops reading (`pg-setup status | head -1`) ends the run quietly, as git and ls
+ * do: no stack, no message, exit 141. Node ignores SIGPIPE, so the closed pipe arrives as an
+ * EPIPE error on the stream, which unhandled would crash with a stack. Exit handlers still run
+ * (the lock and temp files go), as on Ctrl-C.
+ */
+export function endQuietlyWhenOutputCloses(exitCode: number): void {
+  if (endsQuietly) return;
+  endsQuietly = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(exitCode);
+    });
+  }
+}
+
 /** Bold/dim helpers that degrade to plain text. */
 export function style(out: Output) {
   const wrap = (open: string, close: string) => (s: string) => (out.color ? `\x1b[${open}m${s}\x1b[${close}m` : s);

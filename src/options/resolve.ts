@@ -22,6 +22,7 @@ export interface Given {
   dbUser: boolean;
   dbPassword: boolean;
   provider: boolean;
+  sqlite: boolean;
 }
 
 /** The env file path a run would use, resolved before reading it. */
@@ -126,6 +127,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     dbUser: flags['db-user'] !== undefined || fromFile !== undefined,
     dbPassword: dbPassword !== undefined,
     provider: flags.provider !== undefined,
+    sqlite: flags.sqlite !== undefined,
   };
   return { options, given };
 }

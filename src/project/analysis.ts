@@ -111,7 +111,8 @@ export interface ProjectAnalysis {
   models: { modules: string[]; classes: { module: string; file: string; name: string; table: string | null }[] };
   engines: EngineCall[];
   createAll: CreateAllCall[];
-  sqlite: { module: string; file: string; line: number; url: string; path: string | null }[];
+  /** `rows`: rows in the file's tables, null when the file is missing or not SQLite. */
+  sqlite: { module: string; file: string; line: number; url: string; path: string | null; rows: number | null }[];
   alembic: {
     ini: boolean;
     scriptLocation: string | null;

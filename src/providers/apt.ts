@@ -191,6 +191,7 @@ export function createAptProvider(opts: Options): Provider {
           state: c.online ? 'running' : 'stopped',
           detail: `cluster ${c.version}/${c.name} on port ${c.port} is ${c.online ? 'running' : 'stopped'}`,
           version: c.version,
+          port: c.port,
         };
       if (isInstalled()) {
         const other = mine(all)[0];

@@ -198,6 +198,7 @@ export function createBrewProvider(opts: Options): Provider {
         state: started ? 'running' : 'stopped',
         detail: `${formula} ${v} on port ${p} is ${started ? 'running' : 'stopped'}${other ? `; ${other} already runs on that port` : ''}`,
         version: v,
+        port: p,
       };
     },
     steps: () => [install, start, ready],

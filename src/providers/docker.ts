@@ -256,6 +256,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
             state: info.State.Running ? 'running' : 'stopped',
             detail: `container ${name} (${info.Config.Image}) on 127.0.0.1:${port} is ${info.State.Running ? 'running' : 'stopped'}`,
             version: info.Config.Image.split(':')[1],
+            port,
           };
         const hasImage = await docker.getImage(image).inspect().then(() => true, () => false);
         return {

@@ -42,7 +42,7 @@ export function existingProvider(opts: Options): Provider {
       // A protocol probe, no login: detection must not need credentials.
       const s = await probePort(endpoint.host, endpoint.port);
       const where = `${endpoint.host}:${endpoint.port}`;
-      if (s.kind === 'postgres') return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${where}`, version: s.version };
+      if (s.kind === 'postgres') return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${where}`, version: s.version, port: endpoint.port };
       return { name: 'existing', state: 'unavailable', detail: s.kind === 'free' ? `nothing listens on ${where}` : `${where} is taken by ${describePortState(s)}` };
     },
     steps: () => [ready],

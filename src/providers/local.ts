@@ -291,7 +291,7 @@ export async function detectLocal(opts: Options): Promise<ProviderStatus> {
     const major = await clusterMajor(paths.dataDir);
     if (major !== undefined && stored) {
       const running = await isRunningByPid(paths, stored);
-      return { name: 'local', state: running ? 'running' : 'stopped', detail: `project cluster, PostgreSQL ${major} on ${LOOPBACK}:${stored.port}`, version: String(major) };
+      return { name: 'local', state: running ? 'running' : 'stopped', detail: `project cluster, PostgreSQL ${major} on ${LOOPBACK}:${stored.port}`, version: String(major), port: stored.port };
     }
     const dir = candidateBinDirs().find(isServerBinDir);
     if (dir) return { name: 'local', state: 'installed', detail: `a project cluster from ${dir}` };

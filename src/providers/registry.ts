@@ -32,7 +32,7 @@ const DETECT_ORDER: ProviderName[] = ['existing', 'apt', 'brew', 'docker', 'loca
 /** Ask every provider what it finds, in parallel; a failing detector shows as unavailable. */
 export async function detectAll(opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Promise<ProviderStatus[]> {
   const names = DETECT_ORDER.filter((n) => factories[n]);
-  return Promise.all(
+  const statuses = await Promise.all(
     names.map(async (name): Promise<ProviderStatus> => {
       try {
         return await createProvider(name, opts, factories).detect();
@@ -41,6 +41,21 @@ export async function detectAll(opts: Options, factories: ProviderFactories = PR
       }
     }),
   );
+  return mergeSameServer(statuses);
+}
+
+/**
+ * One row per server: a running server that a managed provider (apt, brew, docker, local)
+ * knows is the same one `existing` finds answering on the port, so only the managed row
+ * stays (pg-setup can administer it without a password) and it notes that it answers there.
+ */
+export function mergeSameServer(statuses: ProviderStatus[]): ProviderStatus[] {
+  const existing = statuses.find((s) => s.name === 'existing' && s.state === 'running' && s.port !== undefined);
+  const managed = existing && statuses.find((s) => s.name !== 'existing' && s.state === 'running' && s.port === existing.port);
+  if (!existing || !managed) return statuses;
+  return statuses
+    .filter((s) => s !== existing)
+    .map((s) => (s === managed ? { ...s, detail: `${s.detail}; it is the server answering on port ${existing.port}` } : s));
 }
 
 export interface ProviderChoiceResult {
@@ -92,13 +107,16 @@ const STATE_LABEL: Record<ProviderState, string> = {
   unavailable: 'unavailable',
 };
 
-/** A plain-text table of what detection found, printed before any question is asked. */
-export function renderDetectionTable(statuses: ProviderStatus[], chosen?: ProviderName): string {
+/**
+ * A plain-text table of what detection found, printed before any question is asked; `chosen`
+ * is starred, with `note` (the wizard says "recommended", a non-interactive run "will be used").
+ */
+export function renderDetectionTable(statuses: ProviderStatus[], chosen?: ProviderName, note = 'will be used'): string {
   const rows = [
     ['Provider', 'State', 'Details'],
     ...statuses.map((s) => [s.name === chosen ? `${s.name} *` : s.name, STATE_LABEL[s.state], s.detail]),
   ];
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd());
-  return chosen ? [...lines, `* ${chosen} will be used`].join('\n') : lines.join('\n');
+  return chosen ? [...lines, `* ${chosen} ${note}`].join('\n') : lines.join('\n');
 }

@@ -12,9 +12,16 @@ const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
  */
 export async function detectMachine(opts: Options, out: Output): Promise<ProviderStatus[] | undefined> {
   if (opts.provider !== 'auto' || (await rememberedProvider(opts))) return undefined;
-  const { detectAll, renderDetectionTable } = await import('./registry.js');
+  const { chooseProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   const statuses = await detectAll(opts);
-  out.info(renderDetectionTable(statuses));
+  // The row the question preselects is starred in the table too; no usable row, no star (the question says why).
+  let recommended: ProviderName | undefined;
+  try {
+    recommended = chooseProvider(statuses, opts).name;
+  } catch {
+    recommended = undefined;
+  }
+  out.info(renderDetectionTable(statuses, recommended, 'recommended'));
   return statuses;
 }
 

@@ -11,6 +11,8 @@ export interface ProviderStatus {
   /** One line for the detection table, e.g. "PostgreSQL 16.4 on localhost:5432". */
   detail: string;
   version?: string | undefined;
+  /** The TCP port a running server answers on, so two rows for one server can be merged. */
+  port?: number | undefined;
 }
 
 export interface Endpoint {

@@ -129,6 +129,27 @@ describe('setup on a running server', () => {
     const stamp = readdirSync(backups)[0] as string;
     expect(readFileSync(join(backups, stamp, '.env'), 'utf8')).toBe('DATABASE_URL=sqlite+aiosqlite:///./blog.db\nOTHER=1\n');
   });
+
+  test('a SQLite URL in .env is the value this migration replaces: --yes replaces it (backup kept); any other value still needs --overwrite-env', async () => {
+    const dir = project('lite');
+    writeFileSync(join(dir, '.env'), 'OTHER=1\nDATABASE_URL=sqlite+aiosqlite:///./blog.db\n');
+    const without = await runCli(base(), { cwd: dir });
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/SQLite URL this migration replaces: pass --yes/);
+    const r = await runCli([...base(), '--yes'], { cwd: dir });
+    expect(r.code, r.all).toBe(0);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/^OTHER=1\nDATABASE_URL="postgresql\+psycopg:\/\/lite_user:[^"]+@127\.0\.0\.1:\d+\/lite"\n$/);
+    const stamp = readdirSync(join(dir, '.pg-setup', 'backups'))[0] as string;
+    expect(readFileSync(join(dir, '.pg-setup', 'backups', stamp, '.env'), 'utf8')).toBe('OTHER=1\nDATABASE_URL=sqlite+aiosqlite:///./blog.db\n');
+
+    const other = project('elsewhere');
+    const mysql = 'DATABASE_URL=mysql+aiomysql://app:secret@db.internal/app\n';
+    writeFileSync(join(other, '.env'), mysql);
+    const kept = await runCli([...base(), '--yes'], { cwd: other });
+    expect(kept.code).toBe(2);
+    expect(kept.stderr).toContain('Pass --overwrite-env');
+    expect(readFileSync(join(other, '.env'), 'utf8')).toBe(mysql);
+  });
 });
 
 test('a DATABASE_URL in the shell that would shadow .env gets a warning naming the fix', async () => {

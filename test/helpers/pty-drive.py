@@ -4,9 +4,12 @@ Usage: python3 pty-drive.py '<json>' where json = {"argv": [...], "cwd": "...", 
 Waits for each regex in the screen output (ANSI codes stripped), then types its keys. A step
 [regex, {"choose": "text"}] moves a select menu's cursor (arrow keys) to the item containing
 "text" and presses Enter.
-Prints {"code": exit code, "output": all output} as JSON.
+Prints {"code": exit code, "output": all output, "screen": what the terminal shows at the end} as JSON:
+"output" is every byte with the escape codes stripped (redrawn prompts appear once per redraw),
+"screen" replays the cursor moves and erases like a terminal, scrollback included, and
+"screens" holds that screen as it was when each step's pattern appeared (before its keys).
 """
-import json, os, pty, re, select, sys, time
+import fcntl, json, os, pty, re, select, struct, sys, termios, time
 
 spec = json.loads(sys.argv[1])
 ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012]|\r")
@@ -16,6 +19,10 @@ if pid == 0:
     env = dict(os.environ, **spec.get("env", {}))
     env.pop("CI", None)
     os.execvpe(spec["argv"][0], spec["argv"], env)
+
+# A terminal has a size; a pty starts at 0x0, which makes renderers wrap at every character.
+rows, cols = spec.get("size", [40, 120])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 raw = b""
 deadline = time.time() + spec.get("timeout", 60)
@@ -36,7 +43,70 @@ def read_some(wait):
 def screen():
     return ansi.sub("", raw.decode("utf8", "replace"))
 
+csi = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\x1b[()][AB012]|\x1b[78=>]")
+
+
+def render(text, cols):
+    """Replay the output on an endless screen `cols` wide: what a person sees after the run."""
+    lines, row, col, pos = [[]], 0, 0, 0
+    def put(ch):
+        nonlocal row, col
+        if col >= cols:
+            row, col = row + 1, 0
+        while len(lines) <= row:
+            lines.append([])
+        line = lines[row]
+        line.extend(" " * (col - len(line) + 1) if len(line) <= col else "")
+        line[col] = ch
+        col += 1
+    while pos < len(text):
+        m = csi.match(text, pos)
+        if m:
+            pos = m.end()
+            args, final = m.group(1), m.group(2)
+            if final is None or (args or "").startswith("?"):
+                continue
+            n = [int(a) if a else 0 for a in (args or "").split(";")]
+            k = n[0] or 1
+            if final == "A":
+                row = max(0, row - k)
+            elif final == "B":
+                row += k
+            elif final == "C":
+                col += k
+            elif final == "D":
+                col = max(0, col - k)
+            elif final == "G":
+                col = k - 1
+            elif final in "KJ":
+                while len(lines) <= row:
+                    lines.append([])
+                if n[0] == 0:
+                    del lines[row][col:]
+                elif n[0] == 1:
+                    lines[row][: col + 1] = [" "] * min(col + 1, len(lines[row]))
+                else:
+                    lines[row] = []
+                if final == "J" and n[0] in (0, 2):
+                    del lines[row + 1 :]
+            continue
+        ch = text[pos]
+        pos += 1
+        if ch == "\r":
+            col = 0
+        elif ch == "\n":
+            row += 1
+            while len(lines) <= row:
+                lines.append([])
+        elif ch == "\b":
+            col = max(0, col - 1)
+        elif ch >= " ":
+            put(ch)
+    return "\n".join("".join(l).rstrip() for l in lines).rstrip() + "\n"
+
+
 seen = 0
+screens = []
 for pattern, keys in spec["steps"]:
     rx = re.compile(pattern)
     while True:
@@ -48,6 +118,8 @@ for pattern, keys in spec["steps"]:
             print(json.dumps({"code": None, "output": screen(), "waiting_for": pattern}))
             sys.exit(0)
     time.sleep(0.15)
+    read_some(0.05)
+    screens.append(render(raw.decode("utf8", "replace"), cols))
     if isinstance(keys, dict):
         read_some(0.3)
         items = []
@@ -72,4 +144,4 @@ for pattern, keys in spec["steps"]:
 while time.time() < deadline and read_some(0.2):
     pass
 _, status = os.waitpid(pid, 0)
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "output": screen()}))
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "output": screen(), "screen": render(raw.decode("utf8", "replace"), cols), "screens": screens}))

@@ -257,6 +257,6 @@ describe('detection for auto', () => {
     mkdirSync(paths.dataDir, { recursive: true });
     writeFileSync(join(paths.dataDir, 'PG_VERSION'), '17\n');
     writeFileSync(paths.stateFile, JSON.stringify({ port: 5999, dataDir: paths.dataDir, binDir: '/nowhere', version: '17.2', source: 'npm' }));
-    expect(await detectLocal(optionsIn(dir))).toEqual({ name: 'local', state: 'stopped', detail: 'project cluster, PostgreSQL 17 on 127.0.0.1:5999', version: '17' });
+    expect(await detectLocal(optionsIn(dir))).toEqual({ name: 'local', state: 'stopped', detail: 'project cluster, PostgreSQL 17 on 127.0.0.1:5999', version: '17', port: 5999 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { chooseProvider, createProvider, detectAll, renderDetectionTable } from '../../src/providers/registry.js';
+import { chooseProvider, createProvider, detectAll, mergeSameServer, renderDetectionTable } from '../../src/providers/registry.js';
 import type { Provider, ProviderStatus } from '../../src/providers/types.js';
 import { providerOptions } from '../helpers/provider-options.js';
 
@@ -62,6 +62,31 @@ test('the detection table lines up its columns and marks the chosen provider', (
       '* apt will be used',
     ].join('\n'),
   );
+});
+
+test('one server is one row: the apt cluster on 5432 replaces the existing row for the same port, and says it answers there', () => {
+  const rows = mergeSameServer([
+    { name: 'existing', state: 'running', detail: 'PostgreSQL 15.4 on localhost:5432', port: 5432 },
+    { name: 'apt', state: 'running', detail: 'cluster 15/main on port 5432 is running', port: 5432 },
+    { name: 'local', state: 'installed', detail: 'a project cluster from /usr/lib/postgresql/15/bin' },
+  ]);
+  expect(rows.map((r) => r.name)).toEqual(['apt', 'local']);
+  expect(rows[0]!.detail).toBe('cluster 15/main on port 5432 is running; it is the server answering on port 5432');
+  // The recommendation is unchanged: the managed server, administrable without a password.
+  expect(chooseProvider(rows, { provider: 'auto' }, 'debian').name).toBe('apt');
+});
+
+test('servers on different ports stay two rows', () => {
+  const rows = mergeSameServer([
+    { name: 'existing', state: 'running', detail: 'PostgreSQL 16 on localhost:5433', port: 5433 },
+    { name: 'apt', state: 'running', detail: 'cluster 15/main on port 5432 is running', port: 5432 },
+  ]);
+  expect(rows.map((r) => r.name)).toEqual(['existing', 'apt']);
+});
+
+test('the wizard table stars the recommended row', () => {
+  const table = renderDetectionTable([st('apt', 'running', 'cluster 15/main on port 5432 is running'), st('local', 'installed', 'x')], 'apt', 'recommended');
+  expect(table.split('\n').slice(1)).toEqual(['apt *     running    cluster 15/main on port 5432 is running', 'local     installed  x', '* apt recommended']);
 });
 
 test('a provider missing from the table is refused with a usage error, not a crash', () => {
