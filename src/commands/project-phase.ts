@@ -38,11 +38,14 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     return DISABLED;
   }
   requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
-  const fieldKey = analysis.settings?.urlField?.envKey;
+  const environKey = analysis.settings ? undefined : analysis.urlSources?.find((u) => u.environ)?.environ?.envKey;
+  const fieldKey = analysis.settings?.urlField?.envKey ?? environKey;
   if (fieldKey && fieldKey !== opts.envKey && !opts.envKeyGiven) {
-    out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
+    out.info(environKey ? `The app reads ${fieldKey} from the environment; pg-setup writes that key.` : `The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
     opts.envKey = fieldKey;
   }
+  // Flagged, never edited: only the author knows what the value meant.
+  for (const q of analysis.sqliteQuirks ?? []) out.warn(`Check ${q.file}:${q.line} (${q.text}): ${q.message}.`);
   if (opts.dryRun) return { enabled: true, approved: false };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
