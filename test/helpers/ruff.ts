@@ -38,9 +38,9 @@ export async function ruffFindings(dir: string, files: string[], lineLength = 88
   const fmt = await run(uv, [...ruff, 'format', '--no-cache', '--check', ...width, ...files], { cwd: dir, env, reject: false });
   const imp = await run(uv, [...ruff, 'check', '--no-cache', '--select', 'I', ...width, '--output-format', 'concise', ...files], { cwd: dir, env, reject: false });
   const out: Record<string, string> = Object.fromEntries(files.map((f) => [f, '']));
-  for (const line of fmt.stdout.split('\n')) {
-    const m = /^Would reformat: (.+)$/.exec(line.trim());
-    if (m) out[m[1]!] = `${out[m[1]!] ?? ''}would reformat\n`;
+  // Older ruff prints "Would reformat: f", newer a diagnostic with " --> f:line:col".
+  for (const f of files) {
+    if (fmt.stdout.split('\n').some((l) => l.trim() === `Would reformat: ${f}` || l.trim().startsWith(`--> ${f}:`))) out[f] = 'would reformat\n';
   }
   for (const line of imp.stdout.split('\n')) {
     const f = files.find((x) => line.startsWith(`${x}:`));

@@ -3,7 +3,7 @@
  * app's own start command serves a request that writes a row into PostgreSQL, `alembic current`
  * is at head, ruff finds nothing new, a second run changes no byte, and doctor passes.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
@@ -77,7 +77,10 @@ export function describeShape(spec: ShapeSpec): void {
   });
 
   test("pg-setup's edits add no ruff format or import-order findings", async () => {
+    // A probe file with both kinds of finding proves ruff runs and is read right.
+    writeFileSync(join(pristine, 'ruff_probe.py'), 'import sys\nimport os\nx=[os,sys]\n');
     const before = await ruffFindings(pristine, pythonFiles(pristine));
+    expect(before['ruff_probe.py']).toMatch(/would reformat\n.*I001/s);
     const after = await ruffFindings(dir, pythonFiles(dir));
     for (const [f, findings] of Object.entries(after)) {
       if (before[f] === undefined || before[f] === '') expect(findings, f).toBe('');
