@@ -27,6 +27,15 @@ def removal_range(m: Module, first: int, last: int) -> tuple[int, int]:
         if PARAGRAPH_END.match(follows) or dedented or any(ANNOUNCES.search(c) for c in comment):
             start = above
     end = last
+    # Comments right below that end the paragraph belong to it (the docs' commented-out
+    # alternative `# SQLALCHEMY_DATABASE_URL = "postgresql://..."`).
+    below = end
+    while below < len(m.lines) and m.lines[below].strip().startswith("#") and indent_of(m.lines[below]) == indent:
+        below += 1
+    if below > end:
+        follows = m.lines[below] if below < len(m.lines) else ""
+        if follows.strip() == "" or indent_of(follows) < indent:
+            end = below
     blank_before = count_blank(m, start - 1, -1)
     blank_after = count_blank(m, end + 1, 1)
     prev = start - 1 - blank_before  # the first non-blank line above, 0 when none

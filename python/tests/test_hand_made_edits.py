@@ -110,3 +110,24 @@ def test_a_body_left_empty_keeps_the_blank_lines_before_the_next_function():
             pass
     """)
     assert removal_range(m, 2, 3) == (2, 3)
+
+
+def test_a_commented_out_alternative_below_the_removed_constant_goes_too():
+    m = module("""
+        from sqlalchemy import create_engine
+
+        URL = "sqlite:///./sql_app.db"
+        # URL = "postgresql://user:password@postgresserver/db"
+
+        engine = create_engine(URL)
+    """)
+    assert removal_range(m, 3, 3) == (3, 5)
+
+
+def test_a_comment_below_that_introduces_the_next_statement_stays():
+    m = module("""
+        URL = "sqlite://"
+        # the engine
+        engine = 1
+    """)
+    assert removal_range(m, 1, 1) == (1, 1)

@@ -104,3 +104,14 @@ describe('SQLite-only workarounds', () => {
     expect(files['sql_app/main.py']).toContain('created = row.created_at.replace(tzinfo=UTC)');
   });
 });
+
+describe('the FastAPI docs\' sync sql_app', () => {
+  test('the constant and its commented-out alternative go, the engine reads settings, create_all at import goes with its imports', () => {
+    const { files } = wired('shape-sync-sql-app');
+    expect(files['sql_app/database.py']).toBe(
+      'from sqlalchemy import create_engine\nfrom sqlalchemy.orm import declarative_base, sessionmaker\n\nfrom .config import settings\n\n' +
+        'engine = create_engine(settings.database_url)\nSessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)\n\nBase = declarative_base()\n',
+    );
+    expect(files['sql_app/main.py']).toContain('from . import crud, schemas\nfrom .database import SessionLocal\n\napp = FastAPI()\n');
+  });
+});
