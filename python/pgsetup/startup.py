@@ -76,7 +76,11 @@ def find_create_all(modules: list[Module]) -> list[dict]:
             fname = func.name if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
             # A comment just above that announces the table creation ("# Startup: create the
             # tables") would be left describing nothing: it goes with the statement.
-            first, last = removal_range(m, remove.lineno, remove.end_lineno)
+            # A drop_all just before it would empty PostgreSQL at every start: it goes too.
+            at = siblings.index(remove) if remove in siblings else -1
+            drop = siblings[at - 1] if at > 0 else None
+            start_stmt = drop if isinstance(drop, ast.Expr) and is_schema_call(drop.value) and drop.value.func.attr == "drop_all" else remove
+            first, last = removal_range(m, start_stmt.lineno, remove.end_lineno)
             out.append({
                 "module": m.name,
                 "file": m.rel,
@@ -90,7 +94,7 @@ def find_create_all(modules: list[Module]) -> list[dict]:
                 "removeTo": last,
                 "indent": m.col(remove.lineno, remove.col_offset),
                 "alone": m.is_alone(remove),
-                "leavesEmptyBody": len(siblings) == 1,
+                "leavesEmptyBody": len(siblings) == (2 if start_stmt is not remove else 1),
             })
     return out
 

@@ -132,3 +132,50 @@ def test_modules_load_without_the_project_installed(project):
     project.write("db.py", "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n")
     modules, _ = load_modules(str(project.root))
     assert find_url_sources(modules, str(project.root), None, {})[0]["url"] == "sqlite://"
+
+
+def test_drop_all_before_create_all_goes_with_it(project):
+    project.write("main.py", """
+        from fastapi import FastAPI
+
+        from database import Base, engine
+
+        Base.metadata.drop_all(bind=engine)
+        Base.metadata.create_all(bind=engine)
+
+        app = FastAPI()
+    """)
+    project.write("database.py", """
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import declarative_base
+
+        engine = create_engine("sqlite:///./app.db")
+        Base = declarative_base()
+    """)
+    [c] = project.analyze()["createAll"]
+    assert (c["removeFrom"], c["removeTo"]) == (5, 7)
+
+
+def test_drop_all_and_create_all_in_one_with_block_go_together(project):
+    project.write("main.py", """
+        from contextlib import asynccontextmanager
+
+        from database import Base, engine
+
+
+        @asynccontextmanager
+        async def lifespan(app):
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.drop_all)
+                await conn.run_sync(Base.metadata.create_all)
+            yield
+    """)
+    project.write("database.py", """
+        from sqlalchemy.ext.asyncio import create_async_engine
+        from sqlalchemy.orm import declarative_base
+
+        engine = create_async_engine("sqlite+aiosqlite:///./app.db")
+        Base = declarative_base()
+    """)
+    [c] = project.analyze()["createAll"]
+    assert (c["removeFrom"], c["removeTo"]) == (8, 10)
