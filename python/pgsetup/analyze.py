@@ -21,7 +21,7 @@ from .source import load_modules
 from .sqlite import find_sqlite
 from .sqlite_quirks import find_sqlite_quirks
 from .startup import find_create_all
-from .url_sources import find_url_sources
+from .url_sources import find_url_sources, settings_after_takeover
 
 
 def analyze(root: str, overrides: dict | None = None) -> dict:
@@ -34,7 +34,7 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
         "manager": detect_manager(root),
         "parseErrors": parse_errors,
     }
-    settings = find_settings(modules, overrides)
+    settings = find_settings(modules, overrides) or settings_after_takeover(modules, overrides)
     base = find_base(modules, overrides)
     result["settings"] = settings
     result["base"] = base

@@ -10,7 +10,7 @@ import os
 
 from .engines import module_constants
 from .imports import after_imports, first_party_names, place_import
-from .settings import SQLITE_URL
+from .settings import SQLITE_URL, find_settings
 from .source import Module, const_str, dotted, terminal
 
 SETTINGS_NAMES = ("config", "settings", "db_settings")
@@ -129,3 +129,16 @@ def find_url_sources(modules: list[Module], root: str, settings: dict | None, ov
                 continue
             out.append(entry)
     return out
+
+
+def settings_after_takeover(modules: list[Module], overrides: dict) -> dict | None:
+    """`--settings module:CONST` on a re-run: the constant is gone because pg-setup replaced it
+    with a settings module beside it. Those settings are the answer, not an error."""
+    mod, _, name = (overrides.get("settings") or "").partition(":")
+    m = next((x for x in modules if x.name == mod), None)
+    if m is None or not name.isidentifier() or name in module_constants(m):
+        return None
+    found = find_settings(modules, {**overrides, "settings": None})
+    if found and found["module"].rpartition(".")[0] == mod.rpartition(".")[0]:
+        return found
+    return None

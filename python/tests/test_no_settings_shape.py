@@ -179,3 +179,29 @@ def test_drop_all_and_create_all_in_one_with_block_go_together(project):
     """)
     [c] = project.analyze()["createAll"]
     assert (c["removeFrom"], c["removeTo"]) == (8, 10)
+
+
+def test_settings_flag_on_a_rerun_finds_the_settings_that_replaced_the_constant(project):
+    project.write("app/__init__.py", "")
+    project.write("app/config.py", """
+        from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+        class Settings(BaseSettings):
+            model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+            database_url: str
+
+
+        settings = Settings()
+    """)
+    project.write("app/db.py", """
+        from sqlalchemy import create_engine
+
+        from .config import settings
+
+        engine = create_engine(settings.database_url)
+    """)
+    a = project.analyze(settings="app.db:DB_URL")
+    assert a["settings"]["instance"] == {"module": "app.config", "name": "settings", "call": False}
+    assert project.analyze(settings="app.db:engine")["settings"] is None
