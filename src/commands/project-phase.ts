@@ -13,9 +13,11 @@ export interface ProjectPlan {
   enabled: boolean;
   /** The user agreed to the code changes (or passed --yes). */
   approved: boolean;
+  /** SQLite-only workarounds to check by hand, `file:line: why`, for the summary. */
+  review: string[];
 }
 
-const DISABLED: ProjectPlan = { enabled: false, approved: false };
+const DISABLED: ProjectPlan = { enabled: false, approved: false, review: [] };
 
 /**
  * Before any change: read the project, adopt the env key its settings already read, show the
@@ -45,16 +47,17 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     opts.envKey = fieldKey;
   }
   // Flagged, never edited: only the author knows what the value meant.
-  for (const q of analysis.sqliteQuirks ?? []) out.warn(`Check ${q.file}:${q.line} (${q.text}): ${q.message}.`);
-  if (opts.dryRun) return { enabled: true, approved: false };
+  const review = (analysis.sqliteQuirks ?? []).map((q) => `${q.file}:${q.line}: ${q.text}: ${q.message}`);
+  for (const line of review) out.warn(`Check ${line}.`);
+  if (opts.dryRun) return { enabled: true, approved: false, review };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0) return { enabled: true, approved: true };
+  if (changes.length === 0) return { enabled: true, approved: true, review };
   if (opts.yes) {
     // Consent was given up front; the log still shows exactly what changes.
     out.info(`Changing ${changes.map((c) => c.file).join(', ')} (--yes; backups go to .pg-setup/backups/):`);
     for (const c of changes) out.info(c.diff);
-    return { enabled: true, approved: true };
+    return { enabled: true, approved: true, review };
   }
   const files = changes.map((c) => c.file).join(', ');
   if (!opts.interactive) {
@@ -63,7 +66,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   out.info('');
   for (const c of changes) out.info(c.diff);
   const { askConfirm } = await import('../options/prompts.js');
-  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true };
+  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true, review };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
 }

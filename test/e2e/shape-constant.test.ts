@@ -15,7 +15,12 @@ describeShape({
   table: 'users',
   column: 'email',
   changes: ['sql_app/config.py', 'sql_app/database.py', 'sql_app/main.py'],
-  says: [/added .*pydantic-settings/, /Check sql_app\/main\.py:43 \(row\.created_at\.replace\(tzinfo=UTC\)\)/],
+  says: [
+    /added .*pydantic-settings/,
+    // Flagged before the changes and again in the summary, with file and line; never edited.
+    /warning: Check sql_app\/main\.py:43: row\.created_at\.replace\(tzinfo=UTC\): /,
+    /Check by hand \(SQLite-only code that PostgreSQL changes; not edited\)\n {2}sql_app\/main\.py:43: row\.created_at\.replace\(tzinfo=UTC\): .*timestamptz/,
+  ],
   files: {
     'sql_app/config.py': (t) => expect(t).toContain('model_config = SettingsConfigDict(env_file=".env", extra="ignore")\n\n    database_url: str\n'),
     'sql_app/database.py': (t) => {
