@@ -137,6 +137,7 @@ export function summarizeAnalysis(a: ProjectAnalysis): string {
   const s = a.settings;
   const parts = [`${a.manager.kind} project (${a.manager.evidence})`];
   if (s?.instance) parts.push(`settings ${s.instance.module}:${s.instance.name}${s.urlField ? `.${s.urlField.name} (${s.urlField.envKey})` : ''}`);
+  for (const u of s ? [] : (a.urlSources ?? [])) parts.push(`URL from ${u.kind === 'environ' ? `the environment (${u.environ?.envKey})` : u.kind === 'constant' ? `the constant ${u.constant}` : 'a literal'} at ${u.file}:${u.engineLine}, no settings class`);
   if (a.base) parts.push(`base ${a.base.module}:${a.base.name}`);
   const tables = a.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
   parts.push(`models ${a.models.modules.join(', ') || 'none'}${tables.length ? ` (${tables.join(', ')})` : ''}`);
