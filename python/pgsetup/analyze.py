@@ -19,7 +19,9 @@ from .models import find_base, find_models
 from .settings import find_settings
 from .source import load_modules
 from .sqlite import find_sqlite
+from .sqlite_quirks import find_sqlite_quirks
 from .startup import find_create_all
+from .url_sources import find_url_sources, settings_after_takeover
 
 
 def analyze(root: str, overrides: dict | None = None) -> dict:
@@ -32,7 +34,7 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
         "manager": detect_manager(root),
         "parseErrors": parse_errors,
     }
-    settings = find_settings(modules, overrides)
+    settings = find_settings(modules, overrides) or settings_after_takeover(modules, overrides)
     base = find_base(modules, overrides)
     result["settings"] = settings
     result["base"] = base
@@ -40,6 +42,8 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
     result["engines"] = find_engines(modules, settings)
     result["createAll"] = find_create_all(modules)
     result["sqlite"] = find_sqlite(modules, root)
+    result["urlSources"] = find_url_sources(modules, root, settings, overrides)
+    result["sqliteQuirks"] = find_sqlite_quirks(modules)
     result["alembic"] = find_alembic(root)
     result["isSqlalchemy"] = bool(base or result["engines"])
     return result

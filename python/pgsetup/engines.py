@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from .imports import first_party_names, place_import
+from .layout import removal_range
 from .settings import SQLITE_URL
 from .source import Module, const_str, terminal
 
@@ -36,6 +38,7 @@ def import_insert_line(m: Module) -> int:
 def find_engines(modules: list[Module], settings: dict | None) -> list[dict]:
     out = []
     inst = settings and settings.get("instance")
+    first_party = first_party_names(modules)
     for m in modules:
         consts = None
         for node in ast.walk(m.tree):
@@ -53,6 +56,7 @@ def find_engines(modules: list[Module], settings: dict | None) -> list[dict]:
                     decl = consts[url_arg.id]
                     value = const_str(decl.value)
                     uses = sum(1 for n in ast.walk(m.tree) if isinstance(n, ast.Name) and n.id == url_arg.id and isinstance(n.ctx, ast.Load))
+                    remove_from, remove_to = removal_range(m, decl.lineno, decl.end_lineno)
                     url |= {
                         "kind": "constant",
                         "sqlite": bool(value and SQLITE_URL.match(value)),
@@ -63,6 +67,9 @@ def find_engines(modules: list[Module], settings: dict | None) -> list[dict]:
                             "alone": m.is_alone(decl),
                             "uses": uses,
                             "value": value,
+                            # With the comment that described it and a blank line that would double up.
+                            "removeFrom": remove_from,
+                            "removeTo": remove_to,
                         },
                     }
             keywords = []
@@ -101,5 +108,10 @@ def find_engines(modules: list[Module], settings: dict | None) -> list[dict]:
                 "argSpans": [m.span(a) for a in all_args],
                 "settingsLocal": settings_local,
                 "importInsertLine": import_insert_line(m),
+                "callee": m.text(node.func),
+                "args": [{"text": m.text(a), "span": m.span(a)} for a in all_args],
+                # `from <settings module> import <instance>` in its import section, sorted.
+                "settingsImport": place_import(m, f'from {inst["module"]} import {inst["name"]}', first_party)
+                if inst and settings_local is None and inst["module"] != m.name else None,
             })
     return out

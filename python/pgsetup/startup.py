@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import re
 
+from .layout import removal_range
 from .source import Module, const_str, dotted, terminal
 
 
@@ -34,6 +34,13 @@ def lifespan_functions(modules: list[Module]) -> set[str]:
     return names | called
 
 
+def is_schema_call(node: ast.AST) -> bool:
+    """create_all or drop_all on a metadata: a drop_all left without its create_all would empty
+    the PostgreSQL database at every start."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return isinstance(target, ast.Attribute) and target.attr in ("create_all", "drop_all") and (dotted(target.value) or "").endswith("metadata")
+
+
 def is_create_all(node: ast.AST) -> bool:
     """X.metadata.create_all(...) or a bare X.metadata.create_all handed to run_sync."""
     target = node.func if isinstance(node, ast.Call) else node
@@ -61,7 +68,7 @@ def find_create_all(modules: list[Module]) -> list[dict]:
             remove = stmt
             holder = parents.get(stmt)
             if isinstance(holder, (ast.With, ast.AsyncWith)) and all(
-                isinstance(s, ast.Expr) and any(is_create_all(n) for n in ast.walk(s)) for s in holder.body
+                isinstance(s, ast.Expr) and any(is_schema_call(n) for n in ast.walk(s)) for s in holder.body
             ):
                 remove = holder
             container = parents.get(remove)
@@ -69,9 +76,11 @@ def find_create_all(modules: list[Module]) -> list[dict]:
             fname = func.name if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
             # A comment just above that announces the table creation ("# Startup: create the
             # tables") would be left describing nothing: it goes with the statement.
-            first = remove.lineno
-            while first > 1 and m.lines[first - 2].strip().startswith("#") and re.search(r"creat|table|schema", m.lines[first - 2], re.I):
-                first -= 1
+            # A drop_all just before it would empty PostgreSQL at every start: it goes too.
+            at = siblings.index(remove) if remove in siblings else -1
+            drop = siblings[at - 1] if at > 0 else None
+            start_stmt = drop if isinstance(drop, ast.Expr) and is_schema_call(drop.value) and drop.value.func.attr == "drop_all" else remove
+            first, last = removal_range(m, start_stmt.lineno, remove.end_lineno)
             out.append({
                 "module": m.name,
                 "file": m.rel,
@@ -82,9 +91,10 @@ def find_create_all(modules: list[Module]) -> list[dict]:
                 "line": remove.lineno,
                 "removeFrom": first,
                 "endLine": remove.end_lineno,
+                "removeTo": last,
                 "indent": m.col(remove.lineno, remove.col_offset),
                 "alone": m.is_alone(remove),
-                "leavesEmptyBody": len(siblings) == 1,
+                "leavesEmptyBody": len(siblings) == (2 if start_stmt is not remove else 1),
             })
     return out
 

@@ -17,9 +17,11 @@ export interface ProjectPlan {
   changes: { file: string; diff: string }[];
   /** SQLite database files the code names that exist, with their row counts. */
   sqliteFiles: { path: string; rows: number | null }[];
+  /** SQLite-only workarounds to check by hand, `file:line: why`, for the summary. */
+  review: string[];
 }
 
-const DISABLED: ProjectPlan = { enabled: false, approved: false, changes: [], sqliteFiles: [] };
+const DISABLED: ProjectPlan = { enabled: false, approved: false, changes: [], sqliteFiles: [], review: [] };
 
 /**
  * Before any change: read the project, adopt the env key its settings already read, compute
@@ -43,24 +45,28 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     return DISABLED;
   }
   requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
-  const fieldKey = analysis.settings?.urlField?.envKey;
+  const environKey = analysis.settings ? undefined : analysis.urlSources?.find((u) => u.environ)?.environ?.envKey;
+  const fieldKey = analysis.settings?.urlField?.envKey ?? environKey;
   if (fieldKey && fieldKey !== opts.envKey && !opts.envKeyGiven) {
-    out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
+    out.info(environKey ? `The app reads ${fieldKey} from the environment; pg-setup writes that key.` : `The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
     opts.envKey = fieldKey;
   }
   const seen = new Set<string>();
   const sqliteFiles = analysis.sqlite
     .filter((s) => s.path && existsSync(s.path) && !seen.has(s.path) && seen.add(s.path))
     .map((s) => ({ path: s.path as string, rows: s.rows ?? null }));
-  if (opts.dryRun) return { enabled: true, approved: false, changes: [], sqliteFiles };
+  // Flagged, never edited: only the author knows what the value meant.
+  const review = (analysis.sqliteQuirks ?? []).map((q) => `${q.file}:${q.line}: ${q.text}: ${q.message}`);
+  for (const line of review) out.warn(`Check ${line}.`);
+  if (opts.dryRun) return { enabled: true, approved: false, changes: [], sqliteFiles, review };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0) return { enabled: true, approved: true, changes: [], sqliteFiles };
+  if (changes.length === 0) return { enabled: true, approved: true, changes: [], sqliteFiles, review };
   if (!opts.yes && !opts.interactive) {
     const files = changes.map((c) => c.file).join(', ');
     throw usageError(`pg-setup would change ${files} to read the URL from the settings and drop create_all, and needs your consent.`, 'Pass --yes to apply the changes (see them first with --dry-run), or --migrations none to leave the code alone.');
   }
-  return { enabled: true, approved: opts.yes, changes: changes.map((c) => ({ file: c.file, diff: c.diff })), sqliteFiles };
+  return { enabled: true, approved: opts.yes, changes: changes.map((c) => ({ file: c.file, diff: c.diff })), sqliteFiles, review };
 }
 
 /**

@@ -48,6 +48,8 @@ export interface SetupResult {
   steps: StepOutcome[];
   warnings: string[];
   nextSteps: string[];
+  /** SQLite-only workarounds in the code to check by hand (`file:line: why`). */
+  review: string[];
 }
 
 /** What the pre-flight inspection decided, before any change is made. */
@@ -118,6 +120,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
       steps: outcomes,
       warnings: out.warnings,
       nextSteps: nextSteps(opts),
+      review: project.review,
     };
     printSummary(result, out);
     return result;
@@ -435,5 +438,10 @@ function printSummary(r: SetupResult, out: Output): void {
     out.info('');
     out.info(s.bold('Next steps'));
     r.nextSteps.forEach((n, i) => out.info(`  ${i + 1}. ${n}`));
+  }
+  if (r.review.length) {
+    out.info('');
+    out.info(s.bold('Check by hand (SQLite-only code that PostgreSQL changes; not edited)'));
+    for (const line of r.review) out.info(`  ${line}`);
   }
 }

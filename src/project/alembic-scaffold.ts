@@ -27,11 +27,15 @@ function importLine(module: string, name: string): string {
 
 /** The Python import block of env.py: settings, base, then each model module (# noqa: F401). */
 export function renderEnvImports(i: EnvPyInputs): string {
-  const lines = [importLine(i.url.module, i.url.name), importLine(i.base.module, i.base.name)];
+  // An app that reads os.environ at import time needs .env loaded before its modules load.
+  const late = i.url.loadDotenv ? '  # noqa: E402' : '';
+  const lines = i.url.loadDotenv
+    ? [importLine(i.url.module, i.url.name), 'from dotenv import load_dotenv', '', '# The app reads its URL from the environment: load .env as the app does.', 'load_dotenv()', '', `${importLine(i.base.module, i.base.name)}${late}`]
+    : [importLine(i.url.module, i.url.name), importLine(i.base.module, i.base.name)];
   for (const m of i.models) {
     if (m === i.base.module || m === i.url.module) continue;
     // Imported only so their tables register on the metadata.
-    lines.push(`import ${m}  # noqa: F401`);
+    lines.push(`import ${m}  # noqa: F401${late ? ', E402' : ''}`);
   }
   return lines.join('\n');
 }

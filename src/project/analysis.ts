@@ -68,7 +68,7 @@ export interface EngineCall {
     span: Span;
     kind: 'literal' | 'constant' | 'expression';
     sqlite: boolean;
-    constant?: { name: string; line: number; endLine: number; alone: boolean; uses: number; value: string | null };
+    constant?: { name: string; line: number; endLine: number; alone: boolean; uses: number; value: string | null; removeFrom?: number; removeTo?: number };
   } | null;
   keywords: EngineKeyword[];
   /** Spans of all arguments in source order (positional and keyword). */
@@ -76,6 +76,46 @@ export interface EngineCall {
   /** How this module refers to the settings instance, when it already imports it. */
   settingsLocal: string | null;
   importInsertLine: number;
+  /** The callee as written (`create_async_engine`, `sqlalchemy.create_engine`). */
+  callee?: string;
+  /** Every argument's source text, in order (keywords with their `name=`). */
+  args?: { text: string; span: Span }[];
+  /** Where `from <settings module> import <instance>` goes: its import section, sorted. */
+  settingsImport?: ImportPlacement | null;
+}
+
+/** Insert `text` (whole lines, with any separating blank lines) after line `after`. */
+export interface ImportPlacement {
+  after: number;
+  text: string;
+}
+
+/** An engine whose URL comes from no settings class: a constant, a literal or the environment. */
+export interface UrlSourceInfo {
+  module: string;
+  file: string;
+  engineLine: number;
+  kind: 'constant' | 'literal' | 'environ';
+  /** The module constant the engine reads, when it reads one. */
+  constant?: string;
+  url?: string;
+  /** For constants and literals: a free module beside the engine for the new settings. */
+  settingsModule?: { module: string; file: string; importLine: string };
+  settingsImport?: ImportPlacement;
+  environ?: { envKey: string; text: string; span: Span; sqliteFallback: boolean; hasFallback: boolean; replacement: string | null };
+  /** Where `from dotenv import load_dotenv` and the call go; null when the app already loads .env. */
+  dotenvImport?: ImportPlacement | null;
+  dotenvCallAfter?: number | null;
+}
+
+/** A SQLite-only workaround the move makes wrong: flagged with file and line, never edited. */
+export interface SqliteQuirk {
+  kind: 'tz-replace';
+  module: string;
+  file: string;
+  line: number;
+  text: string;
+  message: string;
 }
 
 export interface CreateAllCall {
@@ -87,6 +127,8 @@ export interface CreateAllCall {
   line: number;
   /** First line to remove: the statement, or a comment just above that announces it. */
   removeFrom: number;
+  /** Last line to remove: with a blank line that would otherwise double up. */
+  removeTo?: number;
   /** `from x import …` statements whose names only this create_all used. */
   unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[] }[];
   endLine: number;
@@ -113,6 +155,9 @@ export interface ProjectAnalysis {
   createAll: CreateAllCall[];
   /** `rows`: rows in the file's tables, null when the file is missing or not SQLite. */
   sqlite: { module: string; file: string; line: number; url: string; path: string | null; rows: number | null }[];
+  /** Without a settings class: where each engine's URL comes from (absent in old recordings). */
+  urlSources?: UrlSourceInfo[];
+  sqliteQuirks?: SqliteQuirk[];
   alembic: {
     ini: boolean;
     scriptLocation: string | null;
@@ -196,8 +241,8 @@ export function parseAnalysis(stdout: string): ProjectAnalysis {
 /** What the analysis could not find, each with the flag that supplies it. */
 export function findGaps(a: ProjectAnalysis): { what: string; flag: string }[] {
   const gaps: { what: string; flag: string }[] = [];
-  if (!a.settings) gaps.push({ what: 'a pydantic BaseSettings class', flag: '--settings module:obj' });
-  else if (!a.settings.instance) gaps.push({ what: `an instance of ${a.settings.className} (settings = ${a.settings.className}())`, flag: '--settings module:obj' });
+  if (!a.settings && !a.urlSources?.length) gaps.push({ what: 'a pydantic BaseSettings class', flag: '--settings module:obj' });
+  else if (a.settings && !a.settings.instance) gaps.push({ what: `an instance of ${a.settings.className} (settings = ${a.settings.className}())`, flag: '--settings module:obj' });
   if (!a.base) gaps.push({ what: 'the declarative base (class Base(DeclarativeBase) or declarative_base())', flag: '--base module:Base' });
   if (a.base && a.models.modules.length === 0) gaps.push({ what: 'modules that define mapped classes', flag: '--models mod1,mod2' });
   return gaps;

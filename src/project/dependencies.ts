@@ -34,8 +34,9 @@ export function requiredPackages(driver: Driver, alembic: boolean): { spec: stri
  * Decide what to add with the project's own manager (uv add, poetry add, pip in the venv).
  * Pure: the commands are returned, not run. Never the global Python.
  */
-export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: boolean): DependencyPlan {
-  const pkgs = requiredPackages(driver, alembic);
+export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: boolean, extra: { spec: string; name: string }[] = []): DependencyPlan {
+  // `extra`: what the code edits need (pydantic-settings for a new settings module, python-dotenv).
+  const pkgs = [...requiredPackages(driver, alembic), ...extra];
   const declared = new Set(a.manager.dependencies.map((d) => d.name));
   const installed = a.manager.venv ? new Set(a.manager.venv.installed) : undefined;
   const missing = pkgs.filter((p) => !declared.has(p.name)).map((p) => p.spec);

@@ -96,7 +96,9 @@ async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; n
   const plan = await r.wiring();
   const changes: FileChange[] = [];
   for (const [file, edits] of Object.entries(plan.edits)) {
-    const before = await readFile(join(r.ctx.projectDir, file), 'utf8');
+    // A file the plan creates (the new settings module) starts empty.
+    const path = join(r.ctx.projectDir, file);
+    const before = existsSync(path) ? await readFile(path, 'utf8') : '';
     const after = applyEdits(before, edits);
     if (after !== before) changes.push({ file, before, after, diff: renderUnifiedDiff(file, before, after), reasons: edits.map((e) => e.reason) });
   }
@@ -135,6 +137,7 @@ export function summarizeAnalysis(a: ProjectAnalysis): string {
   const s = a.settings;
   const parts = [`${a.manager.kind} project (${a.manager.evidence})`];
   if (s?.instance) parts.push(`settings ${s.instance.module}:${s.instance.name}${s.urlField ? `.${s.urlField.name} (${s.urlField.envKey})` : ''}`);
+  for (const u of s ? [] : (a.urlSources ?? [])) parts.push(`URL from ${u.kind === 'environ' ? `the environment (${u.environ?.envKey})` : u.kind === 'constant' ? `the constant ${u.constant}` : 'a literal'} at ${u.file}:${u.engineLine}, no settings class`);
   if (a.base) parts.push(`base ${a.base.module}:${a.base.name}`);
   const tables = a.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
   parts.push(`models ${a.models.modules.join(', ') || 'none'}${tables.length ? ` (${tables.join(', ')})` : ''}`);
@@ -144,7 +147,7 @@ export function summarizeAnalysis(a: ProjectAnalysis): string {
 }
 
 function dependencyStep(r: ProjectRun): Step {
-  const plan = async () => planDependencies(await r.analysis(), r.ctx.driver, await r.usesAlembic());
+  const plan = async () => planDependencies(await r.analysis(), r.ctx.driver, await r.usesAlembic(), (await r.wiring()).packages);
   return {
     title: 'Add the PostgreSQL driver and Alembic to the project',
     async check() {
@@ -205,7 +208,7 @@ function wiringStep(r: ProjectRun): Step {
           throw new UserError('The code changes were not applied.', { hint: 'Apply them by hand (pg-setup --dry-run shows the diff), or run again and accept.', exitCode: ExitCode.project });
         }
       }
-      for (const c of changes) await backupProjectFile(r.ctx.projectDir, r.stamp, join(r.ctx.projectDir, c.file));
+      for (const c of changes) if (c.before !== '') await backupProjectFile(r.ctx.projectDir, r.stamp, join(r.ctx.projectDir, c.file));
       for (const c of changes) await writeAtomic(join(r.ctx.projectDir, c.file), c.after);
       r.invalidate();
       const extra = [dirty.length ? `uncommitted changes were in ${dirty.join(', ')}` : '', ...notes].filter(Boolean);

@@ -1,6 +1,7 @@
 import { ExitCode, UserError, usageError } from '../errors.js';
 import type { EngineCall, ProjectAnalysis, SettingsInfo } from './analysis.js';
 import { insertAfterLine, removeLines, removeListItem, type TextEdit } from './text-edits.js';
+import { constantRemoval, planUrlSourceWiring } from './wiring-url-source.js';
 
 /** How the app's code reaches the database URL, decided from the analysis. */
 export interface UrlSource {
@@ -14,6 +15,8 @@ export interface UrlSource {
   expr: string;
   /** True when the field exists already (reused, not added). */
   reused: boolean;
+  /** The app reads the URL from the environment after load_dotenv(): env.py must load .env first. */
+  loadDotenv?: boolean;
 }
 
 /** The code changes the wiring step makes, per file (relative path), and what it left alone. */
@@ -21,6 +24,8 @@ export interface WiringPlan {
   url: UrlSource;
   edits: Record<string, TextEdit[]>;
   notes: string[];
+  /** Packages the edited code needs (pydantic-settings for a new settings module, python-dotenv). */
+  packages: { spec: string; name: string }[];
 }
 
 /**
@@ -82,12 +87,50 @@ export function urlExpression(access: string, annotation: string): string {
  * Pure: an analysis of already-wired code yields no edits.
  */
 export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCreateAll: boolean }): WiringPlan {
-  const url = chooseUrlSource(a, opts.envKey);
-  const settings = a.settings as SettingsInfo;
   const edits: Record<string, TextEdit[]> = {};
   const notes: string[] = [];
   const add = (file: string, e: TextEdit) => (edits[file] ??= []).push(e);
+  // No settings class: take over the constant, the literal or the os.environ read instead.
+  const noSettings = a.settings ? undefined : planUrlSourceWiring(a, opts.envKey);
+  const url = noSettings?.url ?? chooseUrlSource(a, opts.envKey);
+  const packages = noSettings?.packages ?? [];
 
+  if (noSettings) {
+    for (const { file, edit } of noSettings.edits) add(file, edit);
+    for (const engine of a.engines) {
+      const target = noSettings.engines.get(`${engine.file}:${engine.span.line}`);
+      planEngine(engine, target ?? null, add);
+    }
+  } else {
+    planSettingsField(a.settings as SettingsInfo, url, add);
+    for (const engine of a.engines) planEngine(engine, settingsTarget(engine, url, notes), add);
+  }
+
+  for (const c of a.createAll) {
+    const where = `${c.file}:${c.line}`;
+    if (!opts.removeCreateAll) {
+      notes.push(`kept create_all at ${where} (--migrations none)`);
+    } else if (!c.inStartup) {
+      notes.push(`left create_all at ${where} alone: it is not in startup code`);
+    } else if (!c.alone) {
+      notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
+    } else {
+      const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
+      add(c.file, removeLines(c.removeFrom, c.removeTo ?? c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+      for (const imp of c.unusedImports ?? []) {
+        const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
+        if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
+        else if (imp.indexes.length === 1) add(c.file, removeListItem(imp.aliasSpans, imp.indexes[0]!, reason));
+        else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
+      }
+    }
+  }
+  for (const q of a.sqliteQuirks ?? []) notes.push(`check ${q.file}:${q.line}: ${q.message}`);
+  return { url, edits, notes, packages };
+}
+
+/** The settings class gets the URL field, or its reused field loses its SQLite default. */
+function planSettingsField(settings: SettingsInfo, url: UrlSource, add: (file: string, e: TextEdit) => void): void {
   if (!url.reused) {
     const line = `${' '.repeat(settings.indent)}${url.field}: str\n`;
     const reason = `add ${url.field}: str to ${settings.className} (read from ${url.envKey})`;
@@ -102,68 +145,96 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
       reason: `drop the SQLite default of ${settings.className}.${url.field}: the URL comes from ${url.envKey}`,
     });
   }
-
-  for (const engine of a.engines) planEngine(engine, url, add, notes);
-
-  for (const c of a.createAll) {
-    const where = `${c.file}:${c.line}`;
-    if (!opts.removeCreateAll) {
-      notes.push(`kept create_all at ${where} (--migrations none)`);
-    } else if (!c.inStartup) {
-      notes.push(`left create_all at ${where} alone: it is not in startup code`);
-    } else if (!c.alone) {
-      notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
-    } else {
-      const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
-      add(c.file, removeLines(c.removeFrom, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
-      for (const imp of c.unusedImports ?? []) {
-        const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
-        if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
-        else if (imp.indexes.length === 1) add(c.file, removeListItem(imp.aliasSpans, imp.indexes[0]!, reason));
-        else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
-      }
-    }
-  }
-  return { url, edits, notes };
 }
 
-function planEngine(engine: EngineCall, url: UrlSource, add: (file: string, e: TextEdit) => void, notes: string[]): void {
+/** What one engine's URL argument becomes, and the edits that go with it. */
+export interface EngineUrlTarget {
+  /** The new URL argument; null leaves it as it is. */
+  text: string | null;
+  importEdit?: TextEdit | undefined;
+  /** The module constant that only fed this engine. */
+  removeConstant?: TextEdit | undefined;
+}
+
+/** A line this long still fits (ruff's and black's default). */
+const LINE_LENGTH = 88;
+
+/** The engine's URL from the settings instance (the tutorial's shape). */
+function settingsTarget(engine: EngineCall, url: UrlSource, notes: string[]): EngineUrlTarget | null {
   const where = `${engine.file}:${engine.span.line}`;
   const u = engine.url;
   const inModule = url.module === engine.module;
   const local = engine.settingsLocal ?? url.name;
   const target = url.expr.replace(new RegExp(`^(str\\()?${escapeRe(url.name)}\\b`), `$1${local}`);
   const usesSettings = u !== null && u.text.replace(/\s+/g, '') === target.replace(/\s+/g, '');
-  if (u && !usesSettings) {
-    const replaceable = u.sqlite || u.kind !== 'expression' || /environ|getenv/.test(u.text);
-    if (!replaceable) {
-      notes.push(`left ${engine.func}(${u.text}) at ${where} alone: it does not look like the app's SQLite URL`);
-    } else {
-      add(engine.file, {
-        start: { line: u.span.line, col: u.span.col },
-        end: { line: u.span.endLine, col: u.span.endCol },
-        text: target,
-        reason: `${engine.func} at ${where} uses ${target}`,
-      });
-      if (!engine.settingsLocal && !inModule) {
-        add(engine.file, insertAfterLine(engine.importInsertLine, `from ${url.module} import ${url.name}\n`, `import ${url.name} from ${url.module}`));
-      }
-      const c = u.kind === 'constant' ? u.constant : undefined;
-      if (c && c.uses === 1 && c.alone && u.sqlite) add(engine.file, removeLines(c.line, c.endLine, `remove the unused ${c.name}`));
-    }
+  if (!u || usesSettings) return null;
+  const replaceable = u.sqlite || u.kind !== 'expression' || /environ|getenv/.test(u.text);
+  if (!replaceable) {
+    notes.push(`left ${engine.func}(${u.text}) at ${where} alone: it does not look like the app's SQLite URL`);
+    return null;
+  }
+  const reason = `import ${url.name} from ${url.module}`;
+  const line = `from ${url.module} import ${url.name}\n`;
+  const importEdit = engine.settingsLocal || inModule
+    ? undefined
+    : engine.settingsImport
+      ? insertAfterLine(engine.settingsImport.after, engine.settingsImport.text, reason)
+      : insertAfterLine(engine.importInsertLine, line, reason);
+  return { text: target, importEdit, removeConstant: constantRemoval(engine) };
+}
+
+/**
+ * Edit one engine call: its URL argument, the SQLite-only check_same_thread, and, when the
+ * call then fits on one line, join it (as a formatter would).
+ */
+export function planEngine(engine: EngineCall, target: EngineUrlTarget | null, add: (file: string, e: TextEdit) => void): void {
+  const where = `${engine.file}:${engine.span.line}`;
+  const u = engine.url;
+  const edits: TextEdit[] = [];
+  const newText = new Map<string, string | null>();
+  const key = (sp: { line: number; col: number }) => `${sp.line}:${sp.col}`;
+  let joinable = true;
+  if (u && target?.text) {
+    edits.push({ start: { line: u.span.line, col: u.span.col }, end: { line: u.span.endLine, col: u.span.endCol }, text: target.text, reason: `${engine.func} at ${where} uses ${target.text}` });
+    newText.set(key(u.span), target.text);
   }
   const kw = engine.keywords.find((k) => k.name === 'connect_args');
   const entries = kw?.dict;
-  if (!kw || !entries) return;
-  const idx = entries.findIndex((e) => e.key === 'check_same_thread');
-  if (idx < 0) return;
-  const reason = `remove the SQLite-only check_same_thread from ${engine.func} at ${where}`;
-  if (entries.length === 1) {
-    const i = engine.argSpans.findIndex((s) => s.line === kw.span.line && s.col === kw.span.col);
-    add(engine.file, removeListItem(engine.argSpans, i, reason));
-  } else {
-    add(engine.file, removeListItem(entries.map((e) => e.span), idx, reason));
+  const idx = entries ? entries.findIndex((e) => e.key === 'check_same_thread') : -1;
+  if (kw && entries && idx >= 0) {
+    const reason = `remove the SQLite-only check_same_thread from ${engine.func} at ${where}`;
+    if (entries.length === 1) {
+      const i = engine.argSpans.findIndex((s) => s.line === kw.span.line && s.col === kw.span.col);
+      edits.push(removeListItem(engine.argSpans, i, reason));
+      newText.set(key(kw.span), null);
+    } else {
+      edits.push(removeListItem(entries.map((e) => e.span), idx, reason));
+      joinable = false; // the dict changed inside: leave the layout alone
+    }
   }
+  const joined = edits.length && joinable ? joinedCall(engine, newText) : undefined;
+  if (joined) {
+    add(engine.file, { start: { line: engine.span.line, col: engine.span.col }, end: { line: engine.span.endLine, col: engine.span.endCol }, text: joined, reason: edits.map((e) => e.reason).join('; ') });
+  } else {
+    for (const e of edits) add(engine.file, e);
+  }
+  if (target?.importEdit) add(engine.file, target.importEdit);
+  if (target?.removeConstant) add(engine.file, target.removeConstant);
+}
+
+/** The call on one line, when it spanned several and now fits; undefined otherwise. */
+function joinedCall(engine: EngineCall, newText: Map<string, string | null>): string | undefined {
+  if (!engine.callee || !engine.args || engine.span.line === engine.span.endLine) return undefined;
+  const texts: string[] = [];
+  for (const a of engine.args) {
+    const k = `${a.span.line}:${a.span.col}`;
+    const changed = newText.get(k);
+    if (changed === undefined) texts.push(a.text);
+    else if (changed !== null) texts.push(changed);
+  }
+  const text = `${engine.callee}(${texts.join(', ')})`;
+  if (text.includes('\n') || engine.span.col + text.length > LINE_LENGTH) return undefined;
+  return text;
 }
 
 function escapeRe(s: string): string {

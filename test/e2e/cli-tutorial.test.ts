@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { copyFixture, postJson, snapshot, sql, withApp } from '../helpers/python-project.js';
+import { pythonFiles, ruffFindings } from '../helpers/ruff.js';
 
 let cluster: TestCluster;
 let dir: string;
@@ -46,6 +47,17 @@ test('then uvicorn works with no manual step: a POST writes a row that is in Pos
     expect(res.status).toBe(201);
   });
   expect(await sql(cluster, 'blog', 'SELECT username FROM users')).toEqual([{ username: 'grace' }]);
+});
+
+test("pg-setup's edits look hand-made: files ruff found clean stay clean (the fixture's width is 100)", async () => {
+  const pristine = copyFixture('tutorial-blog');
+  const before = await ruffFindings(pristine, pythonFiles(pristine), 100);
+  expect(Object.values(before).every((f) => f === '')).toBe(true);
+  const after = await ruffFindings(dir, pythonFiles(dir), 100);
+  expect(after).toEqual(Object.fromEntries(Object.keys(after).map((f) => [f, ''])));
+  // The import sits in its own first-party section, the constant left no doubled blank line.
+  expect(readFileSync(join(dir, 'database.py'), 'utf8')).toContain('from sqlalchemy.orm import DeclarativeBase\n\nfrom config import settings\n\nengine = create_async_engine(settings.database_url)\n\n');
+  expect(readFileSync(join(dir, 'main.py'), 'utf8')).toContain('async def lifespan(_app: FastAPI):\n    yield\n    # Shutdown: close the connections\n');
 });
 
 test('a second run says everything is in place, changes no file and adds no revision', async () => {

@@ -22,11 +22,12 @@ describe('wiring decisions from the analysis', () => {
     const { plan, files } = wired('tutorial-blog', load('tutorial-blog'), 'DATABASE_URL');
     expect(plan.url).toMatchObject({ module: 'config', name: 'settings', field: 'database_url', expr: 'settings.database_url', reused: false });
     expect(files['config.py']).toContain('    access_token_expire_minutes: int = 30\n    database_url: str\n');
+    // The import goes into its own first-party section; the call, now short, is joined.
     expect(files['database.py']).toBe(
       source('tutorial-blog', 'database.py')
-        .replace('from sqlalchemy.orm import DeclarativeBase\n', 'from sqlalchemy.orm import DeclarativeBase\nfrom config import settings\n')
-        .replace('SQLALCHEMY_DATABASE_URL = "sqlite+aiosqlite:///./blog.db"\n', '')
-        .replace('    SQLALCHEMY_DATABASE_URL,\n    connect_args={"check_same_thread": False},\n', '    settings.database_url,\n'),
+        .replace('from sqlalchemy.orm import DeclarativeBase\n', 'from sqlalchemy.orm import DeclarativeBase\n\nfrom config import settings\n')
+        .replace('SQLALCHEMY_DATABASE_URL = "sqlite+aiosqlite:///./blog.db"\n\n', '')
+        .replace('create_async_engine(\n    SQLALCHEMY_DATABASE_URL,\n    connect_args={"check_same_thread": False},\n)', 'create_async_engine(settings.database_url)'),
     );
     // The comment that announced create_all goes with it; the shutdown comment stays.
     expect(files['main.py']).toContain('async def lifespan(_app: FastAPI):\n    yield\n    # Shutdown: close the connections\n');
@@ -38,7 +39,7 @@ describe('wiring decisions from the analysis', () => {
     const { plan, files } = wired('pkg-layout', load('pkg-layout'), 'SQLALCHEMY_DATABASE_URI');
     expect(plan.url).toMatchObject({ module: 'app.core.config', name: 'config', field: 'sqlalchemy_database_uri', reused: true });
     expect(files['app/core/config.py']).toContain('\n    sqlalchemy_database_uri: str\n');
-    expect(files['app/db/session.py']).toContain('    config.sqlalchemy_database_uri,\n    pool_pre_ping=True,\n)');
+    expect(files['app/db/session.py']).toContain('async_engine = create_async_engine(config.sqlalchemy_database_uri, pool_pre_ping=True)\n');
     expect(files['app/db/session.py']).toContain('async def init_models() -> None:\n    pass\n');
     expect(files['app/db/session.py']).not.toContain('ModelBase');
     expect(files['app/db/session.py']).toContain('from app.core.config import config\n\nasync_engine');
