@@ -30,6 +30,7 @@ import type { Step, StepOutcome } from '../plan/step.js';
 import { detectMachine, rememberedProvider, selectProvider } from '../providers/select.js';
 import { existingProvider } from '../providers/existing.js';
 import { prepareProject, projectPhaseSteps } from './project-phase.js';
+import { pythonLoginStep } from '../project/login-check.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 import type { Provider } from '../providers/types.js';
 
@@ -99,6 +100,8 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
     const steps = [
       ...provisionSteps(opts, provider, getAdmin, decisions, url, out, inPlace),
       ...(await projectPhaseSteps(project, opts, url, getAdmin)),
+      // Last: the app's own driver logs in with the URL as written (its TLS parameters included).
+      ...(project.enabled ? [pythonLoginStep(opts.projectDir, opts.dbUser, opts.driver, url)] : []),
     ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const changed = outcomes.some((o) => o.status === 'done');
