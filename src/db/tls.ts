@@ -37,7 +37,10 @@ export function isVerified(t: TlsSettings | undefined): boolean {
  * Relative file paths are made absolute against `cwd`, since the app runs elsewhere.
  */
 export function readTls(query: URLSearchParams | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): TlsSettings | undefined {
-  const q = (k: string) => query?.get(k) ?? undefined;
+  // asyncpg's form keeps file paths in the query of a dsn= parameter (see driverTlsQuery).
+  const dsn = query?.get('dsn');
+  const inner = dsn && dsn.includes('?') ? new URLSearchParams(dsn.slice(dsn.indexOf('?') + 1)) : undefined;
+  const q = (k: string) => query?.get(k) ?? inner?.get(k) ?? undefined;
   const fromQuery = q('sslmode') ?? q('ssl');
   const mode = fromQuery ?? env.PGSSLMODE;
   const pick = (k: string, envKey: string) => q(k) ?? (fromQuery === undefined || env[envKey] !== undefined ? env[envKey] : undefined);
@@ -99,13 +102,13 @@ export function driverTlsQuery(driver: 'psycopg' | 'asyncpg', t: TlsSettings | u
       ...(t.sslkey ? [['sslkey', t.sslkey] as [string, string]] : []),
     ];
   }
-  // asyncpg takes ssl=<mode>; files only through connect_args (see asyncpgConnectArgs).
-  return [['ssl', t.sslmode]];
-}
-
-/** Does the asyncpg app need connect_args for its TLS files (a root CA, a client cert)? */
-export function asyncpgNeedsConnectArgs(t: TlsSettings | undefined): boolean {
-  return t !== undefined && isEncrypted(t) && ((t.sslrootcert !== undefined && t.sslrootcert !== 'system') || t.sslcert !== undefined);
+  // asyncpg takes ssl=<mode> as a keyword, and file paths only in its own DSN's query (or as an
+  // SSLContext in connect_args). SQLAlchemy hands every URL query key to asyncpg.connect(), so
+  // dsn=postgresql://?sslrootcert=... carries the files with no change to the app's code.
+  const files = (['sslrootcert', 'sslcert', 'sslkey'] as const)
+    .filter((k) => t[k] !== undefined && t[k] !== 'system')
+    .map((k) => `${k}=${encodeURIComponent(t[k] as string).replace(/%2F/g, '/')}`);
+  return [['ssl', t.sslmode], ...(files.length ? [['dsn', `postgresql://?${files.join('&')}`] as [string, string]] : [])];
 }
 
 /** A host that is this machine: no traffic leaves it, so unverified TLS is no risk there. */

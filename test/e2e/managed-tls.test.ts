@@ -54,7 +54,7 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
       const url = envUrl(dir)!;
       const query = url.split('?')[1];
       if (driver === 'psycopg') expect(query).toBe(`sslmode=verify-full&sslrootcert=${t.caFile}`);
-      else expect(query).toMatch(/^ssl=verify-full&/);
+      else expect(query).toBe(`ssl=verify-full&dsn=postgresql%3A//%3Fsslrootcert%3D${t.caFile}`);
       expect(first.all).toMatch(new RegExp(`Log in as ${role} from Python \\(${driver}\\).*TLSv1\\.[23], certificate and host name verified`));
     });
 
