@@ -1,4 +1,7 @@
 import { connectAdmin, type AdminSql, type PgConnection } from '../db/admin.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readTls } from '../db/tls.js';
 import { parseUrl } from '../db/url.js';
 import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
@@ -131,4 +134,32 @@ export function serverUnreachable(ep: { host: string; port: number }): UserError
     hint: 'Start your server, or let pg-setup start one: --provider auto (or apt, brew, docker, local).',
     exitCode: ExitCode.server,
   });
+}
+
+/**
+ * Wizard only, before the task list: ask for the server's admin URL (pasted as the provider
+ * shows it, password masked), then for a CA file when the URL names none, and offer
+ * sslmode=verify-full when there is one. Settles opts.adminUrl, opts.tls, host and port.
+ */
+export async function askExistingServer(opts: Options): Promise<void> {
+  const { askConfirm, askFilePath, askServerUrl } = await import('../options/prompts.js');
+  const pasted = await askServerUrl('Admin URL of the server (paste it; Enter: PG* variables)');
+  if (!pasted) return;
+  const u = parseUrl(pasted)!;
+  addSecret(u.password);
+  const url = new URL(pasted.replace(/^[^:]+:/, 'http:'));
+  const q = url.searchParams;
+  if (!q.get('sslrootcert')) {
+    const ca = await askFilePath('CA file of the server (PEM; Enter if none)', (p) => existsSync(resolve(opts.projectDir, p)));
+    if (ca) q.set('sslrootcert', resolve(opts.projectDir, ca));
+  }
+  if (q.get('sslrootcert') && q.get('sslmode') !== 'verify-full') {
+    const full = await askConfirm('Verify the server certificate and host name with that CA (sslmode=verify-full)?', true);
+    if (full) q.set('sslmode', 'verify-full');
+  }
+  const query = [...q.entries()].map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2F/g, '/')}`).join('&');
+  opts.adminUrl = `${pasted.replace(/\?.*$/, '')}${query ? `?${query}` : ''}`;
+  opts.tls = readTls(new URLSearchParams(query), process.env, opts.projectDir);
+  opts.host = u.host;
+  opts.port = u.port;
 }
