@@ -141,6 +141,12 @@ export function explainTlsError(e: unknown, conn: { host: string; port: number; 
       exitCode: ExitCode.server,
     });
   }
+  if (/requires a valid client certificate|certificate authentication failed/i.test(msg)) {
+    return new UserError(`PostgreSQL on ${where} requires a client certificate from ${what} (${msg}).`, {
+      hint: 'Add sslcert=/path/to/client.crt&sslkey=/path/to/client.key to the URL (or set PGSSLCERT and PGSSLKEY); the key file must be mode 600.',
+      exitCode: ExitCode.auth,
+    });
+  }
   if (/^CERT_|^ERR_TLS_|^ERR_SSL_|EPROTO/.test(code) || /SSL routines|certificate/i.test(msg)) {
     return new UserError(`TLS with PostgreSQL on ${where} failed: ${msg}`, {
       hint: 'Check the sslmode, sslrootcert, sslcert and sslkey in the URL (or the PGSSL* variables).',

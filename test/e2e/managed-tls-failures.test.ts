@@ -128,3 +128,28 @@ describe('PGSSLMODE and PGSSLROOTCERT', () => {
     expect(readFileSync(join(dir, '.env'), 'utf8')).toContain(`/envtls?sslmode=verify-full&sslrootcert=${t.caFile}"`);
   });
 });
+
+describe('client certificates', () => {
+  let t: TlsCluster;
+  beforeAll(async () => {
+    t = await startTlsCluster({ adminClientCert: true });
+  });
+  afterAll(() => t?.stop());
+
+  test('sslcert and sslkey in the admin URL are presented; the app URL carries them too', async () => {
+    const dir = project('certs');
+    const query = `sslmode=verify-full&sslrootcert=${t.caFile}&sslcert=${t.clientCert.cert}&sslkey=${t.clientCert.key}`;
+    const r = await runCli(['--provider', 'existing', '--admin-url', t.adminUrl(query), '--non-interactive'], { cwd: dir });
+    expect(r.code, r.all).toBe(0);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toContain(`/certs?${query}"`);
+  });
+
+  test('without them the server refuses the admin, and nothing is created', async () => {
+    const dir = project('nocerts');
+    const r = await runCli(['--provider', 'existing', '--admin-url', t.adminUrl(), '--non-interactive'], { cwd: dir });
+    expect(r.code, r.all).toBe(4);
+    expect(r.stderr).toMatch(/requires a valid client certificate/);
+    expect(r.stderr).toMatch(/sslcert=.*sslkey=/);
+    expect(await t.superSql('postgres', `SELECT count(*)::int AS n FROM pg_database WHERE datname = 'nocerts'`)).toEqual([{ n: 0 }]);
+  });
+});

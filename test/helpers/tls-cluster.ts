@@ -21,6 +21,8 @@ export interface TlsCluster {
   /** Another CA, which did not sign it. */
   otherCaFile: string;
   admin: { user: string; password: string };
+  /** A client certificate for cloud_admin signed by the CA (required when started with adminClientCert). */
+  clientCert: { cert: string; key: string };
   /** postgres://admin:pw@127.0.0.1:port/postgres?sslmode=verify-full&sslrootcert=ca */
   adminUrl(query?: string, host?: string): string;
   /** Run SQL as the superuser over verified TLS. */
@@ -50,8 +52,23 @@ export function makeServerCert(dir: string, ca: { cert: string; key: string }): 
   return { cert, key };
 }
 
-/** Start a TLS-only cluster (with `binDir`'s server, default the installed one). */
-export async function startTlsCluster(opts: { binDir?: string } = {}): Promise<TlsCluster> {
+/** A client certificate signed by `ca` for the role `cn` (mode 0600 key, as libpq requires). */
+export function makeClientCert(dir: string, ca: { cert: string; key: string }, cn: string): { cert: string; key: string } {
+  const key = join(dir, `${cn}.key`);
+  const csr = join(dir, `${cn}.csr`);
+  const cert = join(dir, `${cn}.crt`);
+  execFileSync(OPENSSL, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`], { stdio: 'pipe' });
+  execFileSync(OPENSSL, ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2'], { stdio: 'pipe' });
+  chmodSync(key, 0o600);
+  return { cert, key };
+}
+
+/**
+ * Start a TLS-only cluster (with `binDir`'s server, default the installed one). With
+ * `adminClientCert`, the admin must also present a client certificate from the CA
+ * (clientcert=verify-full), as some managed services require.
+ */
+export async function startTlsCluster(opts: { binDir?: string; adminClientCert?: boolean } = {}): Promise<TlsCluster> {
   const dir = mkdtempSync(join(process.env.PGSETUP_TEST_TMP ?? tmpdir(), 'pgsetup-tls-'));
   chmodSync(dir, 0o755);
   const ca = makeCa(dir, 'ca');
@@ -59,12 +76,17 @@ export async function startTlsCluster(opts: { binDir?: string } = {}): Promise<T
   const server = makeServerCert(dir, ca);
   const cluster = await startCluster({
     binDir: opts.binDir,
-    hba: ['hostssl all all 127.0.0.0/8 scram-sha-256', 'hostssl all all ::1/128 scram-sha-256'],
+    hba: [
+      ...(opts.adminClientCert ? ['hostssl all cloud_admin 127.0.0.0/8 scram-sha-256 clientcert=verify-full'] : []),
+      'hostssl all all 127.0.0.0/8 scram-sha-256',
+      'hostssl all all ::1/128 scram-sha-256',
+    ],
     dataFiles: {
       'server.crt': { content: readFileSync(server.cert, 'utf8'), mode: 0o644 },
       'server.key': { content: readFileSync(server.key, 'utf8'), mode: 0o600 },
+      'root.crt': { content: readFileSync(ca.cert, 'utf8'), mode: 0o644 },
     },
-    settings: ['ssl=on', 'ssl_cert_file=server.crt', 'ssl_key_file=server.key'],
+    settings: ['ssl=on', 'ssl_cert_file=server.crt', 'ssl_key_file=server.key', ...(opts.adminClientCert ? ['ssl_ca_file=root.crt'] : [])],
     listen: "'127.0.0.1,127.0.0.2'",
   });
   const superSql = async (db: string, sql: string) => {
@@ -89,8 +111,10 @@ export async function startTlsCluster(opts: { binDir?: string } = {}): Promise<T
     return password;
   };
   const admin = { user: 'cloud_admin', password: await createRole('cloud_admin', 'CREATEROLE CREATEDB') };
+  const client = makeClientCert(dir, ca, 'cloud_admin');
   return {
     cluster,
+    clientCert: client,
     caFile: ca.cert,
     otherCaFile: other.cert,
     admin,
