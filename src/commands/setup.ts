@@ -283,7 +283,15 @@ function provisionSteps(
     async run() {
       const a = await admin();
       const exists = (await inspectRole(a, opts.dbUser)).exists;
-      if (exists) await a.query(alterPasswordSql(opts.dbUser, d.password));
+      if (exists) {
+        await a.query(alterPasswordSql(opts.dbUser, d.password)).catch((e: unknown) => {
+          // PostgreSQL 16+: a CREATEROLE admin may alter only roles it administers (those it created).
+          throw new UserError(`The admin cannot set a new password for role "${opts.dbUser}": ${(e as Error).message}`, {
+            hint: `Use the admin that created the role (or a superuser), or pass --db-user with a new role name.`,
+            exitCode: ExitCode.auth,
+          });
+        });
+      }
       else await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'roles', opts.dbUser, () => a.query(createRoleSql(opts.dbUser, d.password)));
       return exists ? 'new password set' : 'created (LOGIN, not superuser)';
     },
@@ -307,7 +315,11 @@ function provisionSteps(
       await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => a.query(sql));
       return granted ? `created (UTF8); ${granted}` : 'created (UTF8)';
     },
-    describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],
+    describe: () => [
+      // Only an existing server's admin may be a non-superuser (the other providers use the superuser).
+      ...(provider.name === 'existing' ? [`GRANT "${opts.dbUser}" TO <admin> WITH SET TRUE, INHERIT FALSE   (only a non-superuser admin that cannot SET ROLE to it yet; 15 and older: plain membership)`] : []),
+      `CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`,
+    ],
   };
   const verifyStep: Step = {
     title: `Log in as ${opts.dbUser} over TCP`,
