@@ -91,6 +91,18 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
     },
   ];
 
+  test.runIf(server.major >= 16)('a role the admin does not administer (made by someone else): the GRANT it would need is refused, explained, and nothing is created', async () => {
+    const pw = await t.createRole('legacy_user', '');
+    const dir = project('legacy');
+    const before = await objects();
+    const r = await runCli(['--provider', 'existing', '--admin-url', t.adminUrl(), '--db-user', 'legacy_user', '--db-password', pw, '--non-interactive'], { cwd: dir });
+    expect(r.code, r.all).toBe(4);
+    expect(r.stderr).toMatch(/Admin "cloud_admin" cannot make role "legacy_user" the owner of a database/);
+    expect(r.stderr).toMatch(/GRANT "legacy_user" TO "cloud_admin" WITH SET TRUE, INHERIT FALSE/);
+    expect(await objects()).toEqual(before);
+    expect(existsSync(join(dir, '.env'))).toBe(false);
+  });
+
   test.each(cases)('$name: its own message and exit code, nothing changed', async (c) => {
     const dir = project('shop');
     const url = await c.url(t, plain);
