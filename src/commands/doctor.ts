@@ -32,7 +32,7 @@ export async function doctor(opts: Options, out: Output, checks: DoctorCheck[] =
     }
     ctx.results.set(check.id, r);
     rows.push({ id: check.id, title: check.title, ...r });
-    const mark = r.status === 'pass' ? s.green('✓') : r.status === 'fail' ? s.red('✗') : s.dim('-');
+    const mark = r.status === 'pass' ? s.green('✓') : r.status === 'fail' ? s.red('✗') : r.status === 'warn' ? s.bold('!') : s.dim('-');
     out.info(`${mark} ${check.title}: ${r.status === 'skip' ? s.dim(`skipped (${r.detail})`) : r.detail}`);
     if (r.fix) out.info(`    fix: ${r.fix}`);
   }
@@ -47,7 +47,7 @@ async function doctorContext(opts: Options): Promise<DoctorContext> {
   const envValue = envText === undefined ? undefined : readEnvValue(envText, opts.envKey);
   addSecret(parseUrl(process.env[opts.envKey] ?? '')?.password);
   const u = envValue === undefined ? undefined : parseUrl(envValue);
-  const login = u ? { host: u.host, port: u.port, user: u.user, password: u.password, database: u.database } : undefined;
+  const login = u ? { host: u.host, port: u.port, user: u.user, password: u.password, database: u.database, tls: u.tls } : undefined;
   let probe: ReturnType<DoctorContext['probe']> | undefined;
   return {
     opts,

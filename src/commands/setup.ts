@@ -4,6 +4,7 @@ import {
   alterPasswordSql,
   createDatabaseSql,
   createRoleSql,
+  ensureAdminCanSetRole,
   inspectDatabase,
   inspectRole,
   isTemplateUtf8,
@@ -29,6 +30,7 @@ import type { Step, StepOutcome } from '../plan/step.js';
 import { detectMachine, rememberedProvider, selectProvider } from '../providers/select.js';
 import { existingProvider } from '../providers/existing.js';
 import { confirmProjectChanges, prepareProject, projectPhaseSteps, type ProjectPlan } from './project-phase.js';
+import { pythonLoginStep } from '../project/login-check.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 import type { Provider } from '../providers/types.js';
 
@@ -97,11 +99,14 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   try {
     const decisions = opts.dryRun && !adminUsable ? dryRunDecisions(opts) : await decide(opts, getAdmin, endpoint, out, inPlace);
     project = await confirmProjectChanges(project, opts, out);
-    const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+    const url = buildUrl({ driver: opts.driver, user: opts.dbUser, password: decisions.password, host: endpoint.host, port: endpoint.port, database: opts.dbName, tls: opts.tls });
     addSecret(decisions.password);
     const steps = [
       ...provisionSteps(opts, provider, getAdmin, decisions, url, out, inPlace),
       ...(await projectPhaseSteps(project, opts, url, getAdmin)),
+      // Last: the app's own driver logs in with the URL as written (its TLS parameters included).
+      // A re-run that found everything in place proved that before, unless TLS is in play.
+      ...(project.enabled && (!inPlace || opts.tls) ? [pythonLoginStep(opts.projectDir, opts.dbUser, opts.driver, url)] : []),
     ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const changed = outcomes.some((o) => o.status === 'done');
@@ -140,7 +145,7 @@ async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
   // A first run (no URL in the env file yet) has nothing to re-check: skip the doomed login.
   const text = await readTextIfExists(opts.envFile).catch(() => undefined);
   if (text === undefined || readEnvValue(text, opts.envKey) === undefined) return undefined;
-  const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName }, { write: true });
+  const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName, tls: opts.tls }, { write: true });
   return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
 }
 
@@ -224,7 +229,7 @@ async function decide(
   let password = opts.dbPassword ?? generatePassword();
   let roleAction: Decisions['roleAction'] = 'create';
   if (role.exists) {
-    const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres' };
+    const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password, database: db.exists ? opts.dbName : 'postgres', tls: opts.tls };
     const r = inPlace
       ? { ok: true as const }
       : opts.dbPassword === undefined
@@ -260,7 +265,7 @@ async function decide(
 
   // A SQLite URL is the value this migration replaces: --yes (or the wizard's yes) replaces it, with a backup.
   let envReplaceAllowed = opts.overwriteEnv || (currentValue !== undefined && isSqliteUrl(currentValue) && opts.yes);
-  const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName });
+  const desired = buildUrl({ driver: opts.driver, user: opts.dbUser, password, host: endpoint.host, port: endpoint.port, database: opts.dbName, tls: opts.tls });
   if (currentValue !== undefined && currentValue !== desired && !envReplaceAllowed) {
     const cur = parseUrl(currentValue);
     const sameTarget = cur && cur.user === opts.dbUser && cur.database === opts.dbName;
@@ -302,7 +307,7 @@ function provisionSteps(
   inPlace: InPlace | undefined,
 ): Step[] {
   const endpoint = inPlace ? { host: opts.host, port: opts.port as number } : provider.endpoint();
-  const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName };
+  const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: opts.dbUser, password: d.password, database: opts.dbName, tls: opts.tls };
   const roleStep: Step = {
     title: `Create role ${opts.dbUser}`,
     async check() {
@@ -314,7 +319,15 @@ function provisionSteps(
     async run() {
       const a = await admin();
       const exists = (await inspectRole(a, opts.dbUser)).exists;
-      if (exists) await a.query(alterPasswordSql(opts.dbUser, d.password));
+      if (exists) {
+        await a.query(alterPasswordSql(opts.dbUser, d.password)).catch((e: unknown) => {
+          // PostgreSQL 16+: a CREATEROLE admin may alter only roles it administers (those it created).
+          throw new UserError(`The admin cannot set a new password for role "${opts.dbUser}": ${(e as Error).message}`, {
+            hint: `Use the admin that created the role (or a superuser), or pass --db-user with a new role name.`,
+            exitCode: ExitCode.auth,
+          });
+        });
+      }
       else await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'roles', opts.dbUser, () => a.query(createRoleSql(opts.dbUser, d.password)));
       return exists ? 'new password set' : 'created (LOGIN, not superuser)';
     },
@@ -334,10 +347,15 @@ function provisionSteps(
     async run() {
       const a = await admin();
       const sql = createDatabaseSql(opts.dbName, opts.dbUser, await isTemplateUtf8(a));
+      const granted = await ensureAdminCanSetRole(a, opts.dbUser); // a CREATEROLE (not superuser) admin
       await createRecorded(opts.projectDir, serverKey(endpoint), provider.name, 'databases', opts.dbName, () => a.query(sql));
-      return 'created (UTF8)';
+      return granted ? `created (UTF8); ${granted}` : 'created (UTF8)';
     },
-    describe: () => [`CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`],
+    describe: () => [
+      // Only an existing server's admin may be a non-superuser (the other providers use the superuser).
+      ...(provider.name === 'existing' ? [`GRANT "${opts.dbUser}" TO <admin> WITH SET TRUE, INHERIT FALSE   (only a non-superuser admin that cannot SET ROLE to it yet; 15 and older: plain membership)`] : []),
+      `CREATE DATABASE "${opts.dbName}" OWNER "${opts.dbUser}" ENCODING 'UTF8'`,
+    ],
   };
   const verifyStep: Step = {
     title: `Log in as ${opts.dbUser} over TCP`,

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { AdminSql } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
-import { inspectDatabase, inspectRole } from '../db/provision.js';
+import { dropDatabaseAsAdmin, inspectDatabase, inspectRole } from '../db/provision.js';
 import { parseUrl } from '../db/url.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { readEnvValue, removeEnvKey } from '../files/env-file.js';
@@ -98,7 +98,9 @@ function dropDatabaseStep(opts: Options, key: string, admin: AdminSql): Step {
     async run() {
       // WITH (FORCE) (PostgreSQL 13+) ends the app's open sessions instead of failing on them.
       const rows = await admin.query(`SELECT current_setting('server_version_num')::int >= 130000 AS force`);
-      await admin.query(`DROP DATABASE ${quoteIdent(opts.dbName)}${rows[0]?.force === true ? ' WITH (FORCE)' : ''}`);
+      const owner = (await inspectDatabase(admin, opts.dbName)).owner ?? opts.dbUser;
+      // A CREATEROLE admin (managed services) drops it as the owner it may SET ROLE to.
+      await dropDatabaseAsAdmin(admin, opts.dbName, owner, { force: rows[0]?.force === true });
       await forgetCreated(opts.projectDir, key, 'databases', opts.dbName);
       return 'dropped';
     },

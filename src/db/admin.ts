@@ -2,6 +2,7 @@ import pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { run, type RunOptions } from '../io/exec.js';
+import { isVerified, nodeSsl, type TlsSettings } from './tls.js';
 
 /** A superuser SQL session, whichever way the provider reaches the server. */
 export interface AdminSql {
@@ -19,10 +20,49 @@ export interface PgConnection {
   password?: string;
   database?: string;
   connectionTimeoutMillis?: number;
+  /** TLS with libpq's meaning; undefined = plaintext (as before TLS was supported). */
+  tls?: TlsSettings | undefined;
 }
 
-/** Open a superuser session over the `pg` driver (TCP or a unix socket dir as host). */
-export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
+/** What TLS a live connection uses: the protocol, and whether the certificate was checked. */
+export interface TlsState {
+  protocol: string;
+  verified: boolean;
+  /** verify-full: the host name was checked too. */
+  hostChecked: boolean;
+}
+
+/** The TLS state of a connected `pg` client; undefined for plaintext. */
+export function tlsStateOf(client: pg.Client, tls: TlsSettings | undefined): TlsState | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { getProtocol?: () => string | null; authorized?: boolean } } }).connection?.stream;
+  const protocol = stream?.getProtocol?.();
+  if (!protocol) return undefined;
+  const verified = isVerified(tls) && stream?.authorized === true;
+  return { protocol, verified, hostChecked: verified && tls?.sslmode === 'verify-full' };
+}
+
+/**
+ * Open a `pg` client with libpq's sslmode meaning. `prefer` tries TLS first and falls back to
+ * plaintext only when the server has no TLS; `allow` the other way round. Every other mode
+ * is used as given, so asking for TLS never ends in an unencrypted connection.
+ */
+export async function openPgClient(conn: PgConnection): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
+  const mode = conn.tls?.sslmode;
+  const asTls = conn.tls ? { ...conn.tls, sslmode: 'require' as const } : undefined;
+  if (mode === 'prefer' || mode === 'allow') {
+    const first = mode === 'prefer' ? asTls : undefined;
+    try {
+      return await openPgClientAs(conn, first);
+    } catch (e) {
+      const retry = mode === 'prefer' ? isServerWithoutTls(e) : isTlsRequired(e);
+      if (!retry) throw e;
+      return openPgClientAs(conn, mode === 'prefer' ? undefined : asTls);
+    }
+  }
+  return openPgClientAs(conn, conn.tls);
+}
+
+async function openPgClientAs(conn: PgConnection, tls: TlsSettings | undefined): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
   const client = new pg.Client({
     host: conn.host,
     port: conn.port,
@@ -31,6 +71,8 @@ export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
     database: conn.database ?? 'postgres',
     connectionTimeoutMillis: conn.connectionTimeoutMillis ?? 5000,
     application_name: 'pg-setup',
+    // Always explicit: node-postgres would otherwise read PGSSLMODE with its own meaning.
+    ssl: conn.host.startsWith('/') ? false : nodeSsl(tls),
   });
   client.on('error', () => {
     /* a dropped connection surfaces on the next query */
@@ -39,10 +81,93 @@ export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
     await client.connect();
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw sanitizePgError(e);
+    throw e;
   }
+  return { client, tls: tlsStateOf(client, tls) };
+}
+
+/** The server answered the SSLRequest with "no": it has ssl = off. */
+export function isServerWithoutTls(e: unknown): boolean {
+  return /does not support SSL/i.test((e as Error)?.message ?? '');
+}
+
+/** pg_hba.conf has a rule for this connection only with TLS (hostssl), none for plaintext. */
+export function isTlsRequired(e: unknown): boolean {
+  return (e as { code?: string })?.code === '28000' && /no encryption/i.test((e as Error).message ?? '');
+}
+
+const CA_ERRORS = [
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+];
+
+/**
+ * A TLS failure in plain words with the fix, or undefined when `e` is no TLS failure. Exit 3
+ * when the server's side is wrong (no TLS, an unexpected certificate), 4 when pg_hba.conf
+ * refuses the unencrypted connection.
+ */
+export function explainTlsError(e: unknown, conn: { host: string; port: number; tls?: TlsSettings | undefined }, what: string): UserError | undefined {
+  const code = (e as { code?: string })?.code ?? '';
+  const msg = redact((e as Error)?.message ?? String(e));
+  const where = `${conn.host}:${conn.port}`;
+  const mode = conn.tls?.sslmode;
+  if (isTlsRequired(e)) {
+    return new UserError(`PostgreSQL on ${where} accepts only TLS connections, and ${what} asked for none (pg_hba.conf: ${msg}).`, {
+      hint: 'Add ?sslmode=verify-full&sslrootcert=/path/to/ca.pem to the URL (or set PGSSLMODE=verify-full and PGSSLROOTCERT=/path/to/ca.pem): the CA file is the one your provider publishes.',
+      exitCode: ExitCode.auth,
+    });
+  }
+  if (isServerWithoutTls(e)) {
+    return new UserError(`PostgreSQL on ${where} does not offer TLS, and ${what} asks for sslmode=${mode}; pg-setup never falls back to an unencrypted connection.`, {
+      hint: 'Turn TLS on in the server (postgresql.conf: ssl = on, ssl_cert_file, ssl_key_file; then reload), or, only on a network you trust, pass sslmode=disable.',
+      exitCode: ExitCode.server,
+    });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new UserError(`The certificate of PostgreSQL on ${where} is not issued for "${conn.host}" (${msg}).`, {
+      hint: 'Connect with the host name the certificate names (the endpoint your provider shows, not an IP or an alias), or use sslmode=verify-ca to check only the CA.',
+      exitCode: ExitCode.server,
+    });
+  }
+  if (CA_ERRORS.includes(code)) {
+    const ca = conn.tls?.sslrootcert ?? '~/.postgresql/root.crt';
+    return new UserError(`The certificate of PostgreSQL on ${where} is not signed by the CA in ${ca} (${msg}).`, {
+      hint: "Pass sslrootcert= with your provider's CA bundle (the server's issuer), or sslrootcert=system if its certificate is publicly trusted.",
+      exitCode: ExitCode.server,
+    });
+  }
+  if (/requires a valid client certificate|certificate authentication failed/i.test(msg)) {
+    return new UserError(`PostgreSQL on ${where} requires a client certificate from ${what} (${msg}).`, {
+      hint: 'Add sslcert=/path/to/client.crt&sslkey=/path/to/client.key to the URL (or set PGSSLCERT and PGSSLKEY); the key file must be mode 600.',
+      exitCode: ExitCode.auth,
+    });
+  }
+  if (/^CERT_|^ERR_TLS_|^ERR_SSL_|EPROTO/.test(code) || /SSL routines|certificate/i.test(msg)) {
+    return new UserError(`TLS with PostgreSQL on ${where} failed: ${msg}`, {
+      hint: 'Check the sslmode, sslrootcert, sslcert and sslkey in the URL (or the PGSSL* variables).',
+      exitCode: ExitCode.server,
+    });
+  }
+  return undefined;
+}
+
+/** Open a superuser session over the `pg` driver (TCP or a unix socket dir as host). */
+export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
+  let client: pg.Client;
+  let tls: TlsState | undefined;
+  try {
+    ({ client, tls } = await openPgClient(conn));
+  } catch (e) {
+    throw explainTlsError(e, conn, 'the admin connection') ?? sanitizePgError(e);
+  }
+  const tlsNote = tls ? ` over ${tls.protocol}${tls.hostChecked ? ', certificate and host verified' : tls.verified ? ', certificate verified' : ', certificate NOT verified'}` : '';
   return {
-    via: `${conn.user ?? process.env.PGUSER ?? 'current user'}@${conn.host}:${conn.port}`,
+    via: `${conn.user ?? process.env.PGUSER ?? 'current user'}@${conn.host}:${conn.port}${tlsNote}`,
     async query(sql: string) {
       try {
         const res = await client.query(sql);

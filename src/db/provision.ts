@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
-import type { AdminSql } from './admin.js';
+import { explainTlsError, openPgClient, type AdminSql, type TlsState } from './admin.js';
+import type { TlsSettings } from './tls.js';
 import { quoteIdent, quoteLiteral } from './ident.js';
 import { scramVerifier } from './scram.js';
 
@@ -62,27 +63,86 @@ export async function isTemplateUtf8(admin: AdminSql): Promise<boolean> {
   return rows[0]?.e === 'UTF8';
 }
 
+interface AdminSelf {
+  me: string;
+  superuser: boolean;
+  /** server_version_num >= 160000: role membership has SET and INHERIT options. */
+  v16: boolean;
+}
+
+async function adminSelf(admin: AdminSql): Promise<AdminSelf> {
+  const rows = await admin.query(
+    `SELECT current_user AS me, rolsuper AS su, current_setting('server_version_num')::int AS v FROM pg_roles WHERE rolname = current_user`,
+  );
+  const r = rows[0] ?? {};
+  return { me: String(r.me), superuser: r.su === true, v16: Number(r.v) >= 160000 };
+}
+
+/**
+ * Make sure a non-superuser admin may act as `role`: CREATE DATABASE ... OWNER role needs it to
+ * be able to SET ROLE role (PostgreSQL 16+) or be a member of it (15 and older). On 16+ the
+ * grant is WITH SET TRUE, INHERIT FALSE: the admin can become the role when it must, but does
+ * not carry the app's privileges around. Returns what was granted (for the step output).
+ */
+export async function ensureAdminCanSetRole(admin: AdminSql, role: string): Promise<string | undefined> {
+  const self = await adminSelf(admin);
+  if (self.superuser) return undefined;
+  const has = await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(role)}, '${self.v16 ? 'SET' : 'MEMBER'}') AS ok`);
+  if (has[0]?.ok === true) return undefined;
+  const sql = self.v16
+    ? `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)} WITH SET TRUE, INHERIT FALSE`
+    : `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)}`;
+  try {
+    await admin.query(sql);
+  } catch (e) {
+    throw new UserError(`Admin "${self.me}" cannot make role "${role}" the owner of a database: ${redact((e as Error).message)}`, {
+      hint: self.v16
+        ? `PostgreSQL 16+ lets a CREATEROLE admin grant only roles it administers (those it created). As a superuser or the role's admin: ${sql};`
+        : `As a superuser: ${sql};`,
+      exitCode: ExitCode.auth,
+    });
+  }
+  return self.v16 ? `granted ${role} to ${self.me} WITH SET TRUE, INHERIT FALSE (PostgreSQL 16+: the admin must be able to SET ROLE to the owner)` : `granted ${role} to ${self.me} (the admin must be a member of the owner)`;
+}
+
+/**
+ * DROP DATABASE as whoever may: a superuser or an admin that inherits the owner's privileges
+ * drops it directly; an admin granted the owner WITH SET (not INHERIT) becomes the owner first.
+ */
+export async function dropDatabaseAsAdmin(admin: AdminSql, db: string, owner: string, opts: { force: boolean; ifExists?: boolean }): Promise<void> {
+  const sql = `DROP DATABASE ${opts.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(db)}${opts.force ? ' WITH (FORCE)' : ''}`;
+  const self = await adminSelf(admin);
+  const inherits = self.superuser || (await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(owner)}, 'USAGE') AS ok`))[0]?.ok === true;
+  if (inherits) {
+    await admin.query(sql);
+    return;
+  }
+  await ensureAdminCanSetRole(admin, owner);
+  await admin.query(`SET ROLE ${quoteIdent(owner)}`);
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.query('RESET ROLE');
+  }
+}
+
 export interface AppLogin {
   host: string;
   port: number;
   user: string;
   password: string;
   database: string;
+  /** The TLS the app's URL asks for (the same as the admin connection's). */
+  tls?: TlsSettings | undefined;
 }
 
-export type LoginResult = { ok: true } | { ok: false; reason: 'password' | 'hba' | 'peer' | 'no-database' | 'unreachable' | 'other'; message: string };
+export type LoginResult =
+  | { ok: true }
+  | { ok: false; reason: 'password' | 'hba' | 'peer' | 'no-database' | 'unreachable' | 'tls' | 'other'; message: string; error?: UserError };
 
-/** Connect as the app over TCP; the connection error is rethrown after the client is closed. */
-async function openAppClient(login: AppLogin, database = login.database): Promise<pg.Client> {
-  const client = new pg.Client({ ...login, database, connectionTimeoutMillis: 5000, application_name: 'pg-setup' });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return client;
-  } catch (e) {
-    await client.end().catch(() => undefined);
-    throw e;
-  }
+/** Connect as the app over TCP with its TLS settings; the connection error is rethrown after the client is closed. */
+async function openAppClient(login: AppLogin, database = login.database): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
+  return openPgClient({ ...login, database, connectionTimeoutMillis: 5000 });
 }
 
 /** Create and drop a scratch table in public: proof the app can make its tables. */
@@ -95,15 +155,17 @@ async function createAndDropScratch(client: pg.Client): Promise<void> {
 /** Try to log in as the app over TCP. Never throws. */
 export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
   try {
-    await (await openAppClient(login, database)).end();
+    await (await openAppClient(login, database)).client.end();
     return { ok: true };
   } catch (e) {
-    return { ok: false, ...classifyLoginError(e) };
+    return { ok: false, ...classifyLoginError(e, login) };
   }
 }
 
 /** Turn a connection error into a reason a person can act on. */
-export function classifyLoginError(e: unknown): { reason: Exclude<LoginResult, { ok: true }>['reason']; message: string } {
+export function classifyLoginError(e: unknown, login?: AppLogin): { reason: Exclude<LoginResult, { ok: true }>['reason']; message: string; error?: UserError } {
+  const tlsError = login ? explainTlsError(e, login, `the app's URL`) : undefined;
+  if (tlsError) return { reason: 'tls', message: tlsError.message, error: tlsError };
   const code = (e as { code?: string }).code ?? '';
   const message = redact((e as Error).message ?? String(e));
   if (code === '28P01' || /password authentication failed/i.test(message)) return { reason: 'password', message };
@@ -119,6 +181,7 @@ export function classifyLoginError(e: unknown): { reason: Exclude<LoginResult, {
 /** A UserError that explains a failed app login in plain words, with the fix. */
 export function loginError(login: AppLogin, r: Exclude<LoginResult, { ok: true }>): UserError {
   const who = `role "${login.user}" on ${login.host}:${login.port}/${login.database}`;
+  if (r.error) return r.error;
   switch (r.reason) {
     case 'password':
       return new UserError(`The server rejected the password for ${who}.`, {
@@ -149,9 +212,9 @@ export function loginError(login: AppLogin, r: Exclude<LoginResult, { ok: true }
 export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
   let client: pg.Client;
   try {
-    client = await openAppClient(login);
+    ({ client } = await openAppClient(login));
   } catch (e) {
-    throw loginError(login, { ok: false, ...classifyLoginError(e) });
+    throw loginError(login, { ok: false, ...classifyLoginError(e, login) });
   }
   try {
     await createAndDropScratch(client);
@@ -170,6 +233,8 @@ export interface AppProbe {
   superuser: boolean;
   /** Owner of the database the app connects to. */
   databaseOwner: string;
+  /** TLS on this connection (protocol, certificate checked); undefined = plaintext. */
+  tls: TlsState | undefined;
 }
 
 /**
@@ -180,16 +245,17 @@ export interface AppProbe {
 export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
   let client: pg.Client | undefined;
   try {
-    client = await openAppClient(login);
+    let tls: TlsState | undefined;
+    ({ client, tls } = await openAppClient(login));
     const { rows } = await client.query(
       `SELECT current_setting('server_version') AS v, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
               (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner`,
     );
     const r = rows[0] as { v: string; su: boolean; owner: string };
     if (opts.write) await createAndDropScratch(client);
-    return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner };
+    return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner, tls };
   } catch (e) {
-    return { ok: false, ...classifyLoginError(e) };
+    return { ok: false, ...classifyLoginError(e, login) };
   } finally {
     await client?.end().catch(() => undefined);
   }

@@ -1,4 +1,5 @@
 import { addSecret } from '../io/secrets.js';
+import { driverTlsQuery, readTls, type TlsSettings } from './tls.js';
 
 export type Driver = 'psycopg' | 'asyncpg';
 
@@ -9,13 +10,18 @@ export interface DbUrlParts {
   host: string;
   port: number;
   database: string;
+  /** TLS requirements, written in the driver's own form (psycopg: sslmode=..., asyncpg: ssl=...). */
+  tls?: TlsSettings | undefined;
 }
 
-/** Build the SQLAlchemy URL the app reads: postgresql+psycopg://user:pw@host:port/db. */
+/** Build the SQLAlchemy URL the app reads: postgresql+psycopg://user:pw@host:port/db[?sslmode=...]. */
 export function buildUrl(p: DbUrlParts): string {
   const user = encodeURIComponent(p.user);
   const pw = encodeURIComponent(p.password);
-  return `postgresql+${p.driver}://${user}:${pw}@${formatHost(p.host)}:${p.port}/${encodeURIComponent(p.database)}`;
+  const query = driverTlsQuery(p.driver, p.tls)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2F/g, '/')}`)
+    .join('&');
+  return `postgresql+${p.driver}://${user}:${pw}@${formatHost(p.host)}:${p.port}/${encodeURIComponent(p.database)}${query ? `?${query}` : ''}`;
 }
 
 /** A SQLAlchemy SQLite URL (sqlite://, sqlite+aiosqlite://, ...): the value this migration replaces. */
@@ -40,6 +46,8 @@ export function parseUrl(url: string): (Omit<DbUrlParts, 'driver'> & { driver: s
     host: u.hostname.replace(/^\[|\]$/g, '') || 'localhost',
     port: u.port ? Number(u.port) : 5432,
     database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    // Only the URL's own parameters: PG* variables are the admin connection's business (readTls with env).
+    tls: readTls(u.searchParams, {}),
   };
   addSecret(parts.password);
   return parts;

@@ -7,10 +7,12 @@ import { gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists } from '../files/writer.js';
 import { hasLocalCluster } from '../local/cluster.js';
 import type { ProjectAnalysis } from '../project/analysis.js';
-import { fail, pass, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
+import { isLocalHost } from '../db/tls.js';
+import { fail, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
 
 const envRel = (ctx: DoctorContext) => relative(ctx.opts.projectDir, ctx.opts.envFile) || ctx.opts.envFile;
 const RERUN = 'Run npx pg-setup (it fixes this and changes nothing else).';
+const TLS_FIX = "Run npx pg-setup --overwrite-env --admin-url 'postgres://ADMIN@HOST:PORT/postgres?sslmode=verify-full&sslrootcert=/path/to/ca.pem' (the CA your provider publishes).";
 
 /** The app's login result, or the reason the check cannot run yet. */
 async function loggedIn(ctx: DoctorContext): Promise<CheckResult | { probe: Awaited<ReturnType<DoctorContext['probe']>> & { ok: true } }> {
@@ -72,6 +74,28 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
       if (probe.reason === 'unreachable') return skip('needs the server');
       const e = loginError(ctx.login, probe);
       return fail(e.message, e.hint ?? RERUN);
+    },
+  },
+  {
+    id: 'tls',
+    title: "TLS on the app's connection",
+    async run(ctx) {
+      const r = await loggedIn(ctx);
+      if (!('probe' in r)) return r;
+      const { host } = ctx.login!;
+      const mode = ctx.login!.tls?.sslmode;
+      const t = r.probe.tls;
+      if (!t) {
+        if (isLocalHost(host)) return pass(`not encrypted (${host} is this machine)`);
+        return warn(`not encrypted: the password and the data cross the network to ${host} in the clear`, TLS_FIX);
+      }
+      if (t.hostChecked) return pass(`${t.protocol}, certificate and host name verified (sslmode=${mode})`);
+      if (t.verified) return pass(`${t.protocol}, certificate verified, host name not checked (sslmode=${mode})`);
+      if (isLocalHost(host)) return pass(`${t.protocol}, certificate not verified (sslmode=${mode}; ${host} is this machine)`);
+      return warn(
+        `${t.protocol}, but the certificate is NOT verified (sslmode=${mode}): anyone between here and ${host} could pose as the server`,
+        TLS_FIX,
+      );
     },
   },
   {

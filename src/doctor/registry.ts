@@ -1,7 +1,9 @@
 import type { AppProbe, LoginResult } from '../db/provision.js';
+import type { TlsSettings } from '../db/tls.js';
 import type { Options } from '../options/types.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+/** warn: works, but worth fixing (does not fail the run). */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn';
 
 /** One line of the doctor report. `fix` is the exact next step, present when status is fail. */
 export interface CheckResult {
@@ -18,7 +20,7 @@ export interface DoctorContext {
   /** The key's value in the env file. */
   envValue: string | undefined;
   /** The app's login parsed from envValue, when it is a postgres URL. */
-  login: { host: string; port: number; user: string; password: string; database: string } | undefined;
+  login: { host: string; port: number; user: string; password: string; database: string; tls?: TlsSettings | undefined } | undefined;
   /** Log in as the app once and read server version, superuser flag and database owner. */
   probe(): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }> | undefined>;
   /** Results of the checks that ran before this one, by id (for "skipped: needs X"). */
@@ -40,3 +42,4 @@ export interface DoctorCheck {
 export const pass = (detail: string): CheckResult => ({ status: 'pass', detail });
 export const fail = (detail: string, fix: string): CheckResult => ({ status: 'fail', detail, fix });
 export const skip = (detail: string): CheckResult => ({ status: 'skip', detail });
+export const warn = (detail: string, fix: string): CheckResult => ({ status: 'warn', detail, fix });

@@ -77,8 +77,10 @@ Options
   --provider <name>            auto | existing | apt | brew | docker | local   (default: auto)
   --host <host>                default: localhost
   --port <port|auto>           default: 5432; auto = first free port from 5432
-  --admin-url <url>            superuser URL for an existing server (or PGSETUP_ADMIN_URL);
-                               otherwise PG* variables, ~/.pgpass and the unix socket are tried
+  --admin-url <url>            admin URL for an existing server (or PGSETUP_ADMIN_URL): a superuser,
+                               or CREATEROLE CREATEDB; ?sslmode=verify-full&sslrootcert=ca.pem for TLS
+                               (or PGSSLMODE/PGSSLROOTCERT); otherwise PG* variables, ~/.pgpass and
+                               the unix socket are tried
   --db-name <name>             default: the project folder's name, sanitised
   --db-user <name>             default: <db-name>_user
   --db-password <pw>           default: generated, 32 URL-safe characters (or PGSETUP_DB_PASSWORD)

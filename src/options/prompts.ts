@@ -4,6 +4,7 @@
  */
 import { InterruptedError } from '../errors.js';
 import { checkName } from '../db/ident.js';
+import { parseUrl } from '../db/url.js';
 
 type Inquirer = typeof import('@inquirer/prompts');
 let inquirer: Inquirer | undefined;
@@ -65,4 +66,38 @@ export async function askTyped(message: string, expected: string): Promise<boole
   const { input } = await load();
   const v = await guard(input({ message }, out()));
   return v.trim() === expected;
+}
+
+/**
+ * A pasted server URL (as managed services show it: postgres://user:pw@host:5432/db?sslmode=...),
+ * shown with its password masked while typed and after. Empty means "none".
+ */
+export async function askServerUrl(message: string): Promise<string | undefined> {
+  const { input } = await load();
+  const v = await guard(
+    input(
+      {
+        message,
+        // Masked while typed too: everything after "user:" up to the "@" (or the end, not typed yet).
+        transformer: (value: string) => value.trim().replace(/^([a-z0-9+]+:\/\/[^:/@]*:)([^@]*)(@|$)/i, (_m, a: string, pw: string, end: string) => (pw ? `${a}****${end}` : `${a}${end}`)),
+        validate: (value: string) => {
+          if (value.trim() === '') return true;
+          try {
+            return parseUrl(value) ? true : 'Paste a postgres:// or postgresql:// URL (or leave it empty).';
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      },
+      out(),
+    ),
+  );
+  return v.trim() === '' ? undefined : v.trim();
+}
+
+/** A file path; empty means none. Validated to exist. */
+export async function askFilePath(message: string, exists: (p: string) => boolean): Promise<string | undefined> {
+  const { input } = await load();
+  const v = await guard(input({ message, validate: (p: string) => p.trim() === '' || exists(p.trim()) || `No file at ${p.trim()}.` }, out()));
+  return v.trim() === '' ? undefined : v.trim();
 }

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { checkName, sanitizeName } from '../db/ident.js';
+import { readTls } from '../db/tls.js';
 import { parseUrl, type Driver } from '../db/url.js';
 import { addSecret } from '../io/secrets.js';
 import type { Flags } from './parse.js';
@@ -98,6 +99,8 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     host,
     port,
     adminUrl,
+    // The app's URL carries the same TLS as the admin connection (one server).
+    tls: (adminUrl ? readTls(new URL(adminUrl.trim().replace(/^[^:]+:/, 'http:')).searchParams, env, input.cwd) : undefined) ?? fromFile?.tls ?? readTls(undefined, env, input.cwd),
     dbName,
     dbUser,
     dbPassword,

@@ -1,3 +1,4 @@
+import type { TlsSettings } from '../db/tls.js';
 import type { Driver } from '../db/url.js';
 
 export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status'] as const;
@@ -18,6 +19,8 @@ export interface Options {
   /** 'auto' = first free port from 5432 (only when the user asked for it). */
   port: number | 'auto';
   adminUrl: string | undefined;
+  /** TLS for the admin and the app connections: the admin URL's sslmode/sslrootcert, else the env file URL's, else PGSSLMODE/PGSSLROOTCERT. */
+  tls?: TlsSettings | undefined;
   dbName: string;
   dbUser: string;
   /** Undefined until resolved: a generated one is used when nothing supplies it. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { connectAdmin, type AdminSql } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
+import { dropDatabaseAsAdmin } from '../db/provision.js';
 import { buildUrl, parseUrl } from '../db/url.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run } from '../io/exec.js';
@@ -27,7 +28,7 @@ export interface MigrationResult {
 export async function connectApp(databaseUrl: string): Promise<AdminSql> {
   const p = parseUrl(databaseUrl);
   if (!p) throw new UserError('The app database URL is not a PostgreSQL URL.', { hint: 'Pass --db-url postgresql+psycopg://user:pw@host:port/db.', exitCode: ExitCode.usage });
-  return connectAdmin({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+  return connectAdmin({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database, tls: p.tls });
 }
 
 /** Tables in the app's schema and the revision(s) in alembic_version, if that table exists. */
@@ -73,7 +74,7 @@ export async function runMigration(ctx: ProjectContext, a: ProjectAnalysis, env:
     return await runDriver(ctx, a, env, mode, childEnv);
   } finally {
     if (scratch) {
-      await scratch.admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch.name)}`).catch(() => undefined);
+      await dropDatabaseAsAdmin(scratch.admin, scratch.name, ctx.appRole, { force: false, ifExists: true }).catch(() => undefined);
       await scratch.admin.close();
     }
   }

@@ -1,4 +1,7 @@
 import { connectAdmin, type AdminSql, type PgConnection } from '../db/admin.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readTls } from '../db/tls.js';
 import { parseUrl } from '../db/url.js';
 import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
@@ -29,7 +32,7 @@ export function existingProvider(opts: Options): Provider {
     async check() {
       const s = await admin();
       const rows = await s.query('SHOW server_version');
-      return `PostgreSQL ${String(rows[0]?.server_version ?? '').split(' ')[0]}, superuser via ${s.via}`;
+      return `PostgreSQL ${String(rows[0]?.server_version ?? '').split(' ')[0]}, admin ${s.via}`;
     },
     async run() {
       return undefined;
@@ -57,10 +60,12 @@ async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
     const u = parseUrl(opts.adminUrl);
     if (!u) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
     addSecret(u.password);
-    return connectOrExplain({ host: u.host, port: u.port, user: u.user, password: u.password || undefined, database: u.database || 'postgres' });
+    // opts.tls: the URL's own sslmode/sslrootcert, with PGSSLMODE/PGSSLROOTCERT filling the gaps, as in libpq.
+    return connectOrExplain({ host: u.host, port: u.port, user: u.user, password: u.password || undefined, database: u.database || 'postgres', tls: opts.tls });
   }
+  const envTls = opts.tls;
   const attempts: PgConnection[] = [
-    { host: endpoint.host, port: endpoint.port, user: process.env.PGUSER, database: process.env.PGDATABASE ?? 'postgres' },
+    { host: endpoint.host, port: endpoint.port, user: process.env.PGUSER, database: process.env.PGDATABASE ?? 'postgres', tls: envTls },
   ];
   if (['localhost', '127.0.0.1', '::1'].includes(endpoint.host)) {
     for (const dir of SOCKET_DIRS) attempts.push({ host: dir, port: endpoint.port, user: process.env.PGUSER, database: 'postgres' });
@@ -69,10 +74,11 @@ async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
   for (const conn of attempts) {
     try {
       const session = await connectAdmin({ ...conn, connectionTimeoutMillis: 3000 });
-      if (await isSuperuser(session)) return session;
-      reasons.push(`${session.via}: not a superuser`);
+      if (isAdminEnough(await adminPowers(session))) return session;
+      reasons.push(`${session.via}: neither a superuser nor CREATEROLE and CREATEDB`);
       await session.close();
     } catch (e) {
+      if (e instanceof UserError) throw e; // a TLS failure says exactly what to fix
       reasons.push(`${conn.host}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
@@ -90,6 +96,7 @@ async function connectOrExplain(conn: PgConnection): Promise<AdminSql> {
   try {
     session = await connectAdmin(conn);
   } catch (e) {
+    if (e instanceof UserError) throw e; // TLS failures arrive explained
     const err = e as Error & { code?: string };
     if (/ECONNREFUSED|ENOTFOUND|timeout|EHOSTUNREACH/i.test(`${err.code} ${err.message}`)) throw serverUnreachable(conn);
     throw new UserError(`The admin credentials were rejected by ${conn.host}:${conn.port}: ${err.message}`, {
@@ -97,19 +104,28 @@ async function connectOrExplain(conn: PgConnection): Promise<AdminSql> {
       exitCode: ExitCode.auth,
     });
   }
-  if (!(await isSuperuser(session))) {
+  const powers = await adminPowers(session);
+  if (!isAdminEnough(powers)) {
     await session.close();
-    throw new UserError(`The admin URL's user on ${conn.host}:${conn.port} is not a superuser, so it cannot create roles and databases.`, {
-      hint: 'Pass --admin-url with a superuser (e.g. postgres).',
+    const missing = [powers.createrole ? '' : 'CREATEROLE', powers.createdb ? '' : 'CREATEDB'].filter(Boolean).join(' and ');
+    throw new UserError(`The admin URL's user "${conn.user ?? ''}" on ${conn.host}:${conn.port} lacks ${missing}, so it cannot create the app's role and database; nothing was changed.`, {
+      hint: `Use an admin that has them (a managed service's main user does), or as a superuser: ALTER ROLE ${JSON.stringify(conn.user ?? '')} CREATEROLE CREATEDB;`,
       exitCode: ExitCode.auth,
     });
   }
   return session;
 }
 
-async function isSuperuser(session: AdminSql): Promise<boolean> {
-  const rows = await session.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`);
-  return rows[0]?.rolsuper === true;
+/** What the admin may do, from pg_roles (readable without superuser, unlike pg_authid). */
+async function adminPowers(session: AdminSql): Promise<{ superuser: boolean; createrole: boolean; createdb: boolean }> {
+  const rows = await session.query(`SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user`);
+  const r = rows[0] ?? {};
+  return { superuser: r.rolsuper === true, createrole: r.rolcreaterole === true, createdb: r.rolcreatedb === true };
+}
+
+/** A superuser, or CREATEROLE + CREATEDB (a managed service's admin): enough to provision. */
+function isAdminEnough(p: { superuser: boolean; createrole: boolean; createdb: boolean }): boolean {
+  return p.superuser || (p.createrole && p.createdb);
 }
 
 /** The error for "nothing answers there", with the providers that could start a server. */
@@ -118,4 +134,32 @@ export function serverUnreachable(ep: { host: string; port: number }): UserError
     hint: 'Start your server, or let pg-setup start one: --provider auto (or apt, brew, docker, local).',
     exitCode: ExitCode.server,
   });
+}
+
+/**
+ * Wizard only, before the task list: ask for the server's admin URL (pasted as the provider
+ * shows it, password masked), then for a CA file when the URL names none, and offer
+ * sslmode=verify-full when there is one. Settles opts.adminUrl, opts.tls, host and port.
+ */
+export async function askExistingServer(opts: Options): Promise<void> {
+  const { askConfirm, askFilePath, askServerUrl } = await import('../options/prompts.js');
+  const pasted = await askServerUrl('Admin URL of the server (paste it; Enter: PG* variables)');
+  if (!pasted) return;
+  const u = parseUrl(pasted)!;
+  addSecret(u.password);
+  const url = new URL(pasted.replace(/^[^:]+:/, 'http:'));
+  const q = url.searchParams;
+  if (!q.get('sslrootcert')) {
+    const ca = await askFilePath('CA file of the server (PEM; Enter if none)', (p) => existsSync(resolve(opts.projectDir, p)));
+    if (ca) q.set('sslrootcert', resolve(opts.projectDir, ca));
+  }
+  if (q.get('sslrootcert') && q.get('sslmode') !== 'verify-full') {
+    const full = await askConfirm('Verify the server certificate and host name with that CA (sslmode=verify-full)?', true);
+    if (full) q.set('sslmode', 'verify-full');
+  }
+  const query = [...q.entries()].map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2F/g, '/')}`).join('&');
+  opts.adminUrl = `${pasted.replace(/\?.*$/, '')}${query ? `?${query}` : ''}`;
+  opts.tls = readTls(new URLSearchParams(query), process.env, opts.projectDir);
+  opts.host = u.host;
+  opts.port = u.port;
 }

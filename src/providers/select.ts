@@ -53,6 +53,7 @@ export async function selectProvider(opts: Options, _given: Given, out: Output, 
     }
   }
   if (STARTS_A_SERVER.includes(name) && !opts.dryRun) name = await settlePort(opts, name, out);
+  if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) await (await import('./existing.js')).askExistingServer(opts);
   return createProvider(name, opts);
 }
 

@@ -74,11 +74,21 @@ export interface ClusterOptions {
   hbaPrepend?: string[];
   /** Listen on this port instead of a free one (stand-ins that publish a chosen port). */
   port?: number;
+  /** Server binaries to use instead of pgBinDir() (another major). */
+  binDir?: string;
+  /** Replace pg_hba.conf with these lines. */
+  hba?: string[];
+  /** Files written into the data folder, owned by the server's user (certificates, keys). */
+  dataFiles?: Record<string, { content: string; mode: number }>;
+  /** Extra server settings (-c name=value), e.g. ssl=on. */
+  settings?: string[];
+  /** listen_addresses (default 127.0.0.1). */
+  listen?: string;
 }
 
 /** Create and start a throwaway cluster. Call stop() in afterAll. */
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
-  const binDir = pgBinDir();
+  const binDir = options.binDir ?? pgBinDir();
   const root = mkdtempSync(join(tmpdir(), 'pgsetup-cluster-'));
   const dataDir = join(root, 'data');
   const socketDir = join(root, 'sock');
@@ -103,6 +113,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const cur = asPgUser('cat', [hba]);
     asPgUser('sh', ['-c', 'cat > "$1"', 'sh', hba], options.hbaPrepend.join('\n') + '\n' + cur);
   }
+  if (options.hba) asPgUser('sh', ['-c', 'cat > "$1"', 'sh', join(dataDir, 'pg_hba.conf')], options.hba.join('\n') + '\n');
+  for (const [name, f] of Object.entries(options.dataFiles ?? {})) {
+    asPgUser('sh', ['-c', 'umask 077; cat > "$1"; chmod "$2" "$1"', 'sh', join(dataDir, name), f.mode.toString(8)], f.content);
+  }
+  const extra = (options.settings ?? []).map((kv) => ` -c ${kv}`).join('');
   const port = options.port ?? (await freePort());
   const cluster: TestCluster = {
     host: '127.0.0.1',
@@ -116,7 +131,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     start() {
       asPgUser(`${binDir}/pg_ctl`, [
         '-D', dataDir, '-l', join(root, 'log'), '-w', '-t', '30',
-        '-o', `-p ${cluster.port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start',
+        '-o', `-p ${cluster.port} -k ${socketDir} -c listen_addresses=${options.listen ?? '127.0.0.1'} -c fsync=off${extra}`, 'start',
       ]);
     },
     stopKeep() {
