@@ -15,8 +15,11 @@ test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --h
   const paths = info!.files.map((f) => f.path);
   expect(paths).toContain('bin/pg-setup.js');
   expect(paths).toContain('dist/cli.js');
-  expect(paths.filter((p) => !/^(bin|dist|templates)\/|^package\.json$|^README\.md$|^LICENSE$/.test(p))).toEqual([]);
-  expect(paths.some((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/'))).toBe(false);
+  // The Python side ships as its entry scripts and the package's modules: no tests, no caches.
+  expect(paths).toContain('python/analyze.py');
+  expect(paths).toContain('python/pgsetup/analyze.py');
+  expect(paths.filter((p) => !/^(bin|dist|templates)\/|^python\/[a-z_]+\.py$|^python\/pgsetup\/[a-z_]+\.py$|^package\.json$|^README\.md$|^LICENSE$/.test(p))).toEqual([]);
+  expect(paths.some((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/') || p.includes('__pycache__'))).toBe(false);
 
   const empty = join(work, 'empty');
   execFileSync('mkdir', ['-p', empty]);
