@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
@@ -7,12 +7,16 @@ import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { AdminSql } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
+import type { AnalysisOverrides, ProjectAnalysis } from '../project/analysis.js';
+import type { Flags } from '../options/parse.js';
 
 /** What the pre-flight decided about the Python project, before anything changed. */
 export interface ProjectPlan {
   enabled: boolean;
   /** The user agreed to the code changes (or passed --yes). */
   approved: boolean;
+  /** The app's own start command (`uv run uvicorn app.main:app`), for "Next steps". */
+  startCommand?: string | undefined;
 }
 
 const DISABLED: ProjectPlan = { enabled: false, approved: false };
@@ -29,8 +33,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     }
     return DISABLED;
   }
-  const { analyzeProject } = await import('../project/analysis.js');
-  const analysis = await analyzeProject(opts.projectDir, opts);
+  const analysis = await analyzeOnce(opts.projectDir, opts);
   if (!analysis.isSqlalchemy) {
     if (opts.migrations === 'alembic') {
       throw new UserError(`No SQLAlchemy code found in ${opts.projectDir}.`, { hint: 'Pass --base module:Base and --models, or --migrations none.', exitCode: ExitCode.project });
@@ -38,20 +41,27 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     return DISABLED;
   }
   requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
-  const fieldKey = analysis.settings?.urlField?.envKey;
-  if (fieldKey && fieldKey !== opts.envKey && !opts.envKeyGiven) {
-    out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
-    opts.envKey = fieldKey;
+  const { isSyncApp } = await import('../project/alembic-scaffold.js');
+  if (opts.driver === 'asyncpg' && isSyncApp(analysis)) {
+    // Never convert an app from sync to async: its create_engine needs a sync driver.
+    throw usageError(`The app uses a sync engine (create_engine in ${analysis.engines[0]!.file}), which asyncpg cannot serve.`, 'Pass --driver psycopg (psycopg 3 serves sync and async engines).');
   }
-  if (opts.dryRun) return { enabled: true, approved: false };
+  const { startCommand } = await import('../project/dependencies.js');
+  const start = startCommand(analysis);
+  // The env key was settled from this same analysis before the env file was read (settleProjectEnvKey).
+  const fieldKey = analysis.settings?.urlField?.envKey;
+  if (fieldKey && fieldKey === opts.envKey && fieldKey !== 'DATABASE_URL' && !opts.envKeyGiven) {
+    out.info(`The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
+  }
+  if (opts.dryRun) return { enabled: true, approved: false, startCommand: start };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0) return { enabled: true, approved: true };
+  if (changes.length === 0) return { enabled: true, approved: true, startCommand: start };
   if (opts.yes) {
     // Consent was given up front; the log still shows exactly what changes.
     out.info(`Changing ${changes.map((c) => c.file).join(', ')} (--yes; backups go to .pg-setup/backups/):`);
     for (const c of changes) out.info(c.diff);
-    return { enabled: true, approved: true };
+    return { enabled: true, approved: true, startCommand: start };
   }
   const files = changes.map((c) => c.file).join(', ');
   if (!opts.interactive) {
@@ -60,9 +70,40 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   out.info('');
   for (const c of changes) out.info(c.diff);
   const { askConfirm } = await import('../options/prompts.js');
-  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true };
+  if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { enabled: true, approved: true, startCommand: start };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
+}
+
+const analyses = new Map<string, Promise<ProjectAnalysis>>();
+
+/** One analysis per project folder and overrides in a run: the env key and the plan read the same one. */
+function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
+  const picked = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
+  const key = `${projectDir}\0${JSON.stringify(picked)}`;
+  let p = analyses.get(key);
+  if (!p) {
+    p = import('../project/analysis.js').then(({ analyzeProject }) => analyzeProject(projectDir, picked));
+    analyses.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * The env key the project's settings read (SQLALCHEMY_DATABASE_URI, ...), from the analysis,
+ * before any option is resolved: the env file is then read under the key the app uses.
+ * Undefined when there is no project, no URL field, or the analysis fails (setup reports it later).
+ */
+export async function settleProjectEnvKey(flags: Flags, cwd: string): Promise<string | undefined> {
+  const projectDir = resolve(cwd, flags['project-dir'] ?? '.');
+  try {
+    if (!looksLikePythonProject(projectDir)) return undefined;
+    const models = flags.models?.split(',').map((m) => m.trim()).filter(Boolean);
+    const a = await analyzeOnce(projectDir, { settings: flags.settings, urlField: flags['url-field'], base: flags.base, models });
+    return a.isSqlalchemy ? (a.settings?.urlField?.envKey ?? undefined) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The project's own package manager must be here before anything changes (uv add, poetry add). */

@@ -115,7 +115,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
       url: maskUrl(url),
       steps: outcomes,
       warnings: out.warnings,
-      nextSteps: nextSteps(opts),
+      nextSteps: nextSteps(opts, project.startCommand),
     };
     printSummary(result, out);
     return result;
@@ -379,9 +379,10 @@ function provisionSteps(
   return [roleStep, dbStep, verifyStep, envStep, exampleStep, gitignoreStep];
 }
 
-function nextSteps(opts: Options): string[] {
+function nextSteps(opts: Options, start: string | undefined): string[] {
   const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
-  return [`Your app reads ${opts.envKey} from ${envRel}; start it as usual, e.g. uv run uvicorn main:app --reload`, 'Check everything at any time: npx pg-setup doctor'];
+  const how = start ? `start it as usual: ${start}` : 'start it as usual';
+  return [`Your app reads ${opts.envKey} from ${envRel}; ${how}`, 'Check everything at any time: npx pg-setup doctor'];
 }
 
 function printSummary(r: SetupResult, out: Output): void {
