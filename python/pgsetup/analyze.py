@@ -17,9 +17,9 @@ from .engines import find_engines
 from .manager import detect_manager
 from .models import find_base, find_models
 from .settings import find_settings
-from .source import load_modules
+from .source import load_modules, src_import_root
 from .sqlite import find_sqlite
-from .startup import find_create_all
+from .startup import asgi_apps, find_create_all
 
 
 def analyze(root: str, overrides: dict | None = None) -> dict:
@@ -42,6 +42,9 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
     result["sqlite"] = find_sqlite(modules, root)
     result["alembic"] = find_alembic(root)
     result["isSqlalchemy"] = bool(base or result["engines"])
+    result["importRoot"] = src_import_root(root, modules)
+    apps = asgi_apps(modules)
+    result["asgi"] = apps[0] if apps else None
     return result
 
 

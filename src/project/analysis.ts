@@ -40,6 +40,11 @@ export interface SettingsInfo {
   replacePassLine: number | null;
   indent: number;
   others: string[];
+  /**
+   * Whether the class reads an env file (env_file in model_config or class Config); when it
+   * does not (`reads` false), the insertions that make it read `.env`. null: cannot tell.
+   */
+  envFile?: { reads: boolean | null; style: 'model_config' | 'Config' | 'none'; value: string | null; edits: { line: number; col: number; text: string }[] };
 }
 
 export interface BaseInfo {
@@ -93,6 +98,13 @@ export interface CreateAllCall {
   indent: number;
   alone: boolean;
   leavesEmptyBody: boolean;
+  /** False for a helper start-up reaches that a script also calls: its start-up call sites go instead. */
+  remove?: boolean;
+  /** Where the kept helper is also called (file:line). */
+  keptFor?: string[];
+  /** This entry is a start-up call of the helper `calls`, not a create_all. */
+  isCall?: boolean;
+  calls?: string;
 }
 
 export type ManagerKind = 'uv' | 'poetry' | 'pip' | 'unknown';
@@ -122,6 +134,10 @@ export interface ProjectAnalysis {
     heads: string[];
   };
   isSqlalchemy: boolean;
+  /** The folder the app's modules are imported from: `.`, or `src` when the start command uses `--app-dir src`. */
+  importRoot?: string;
+  /** The app's ASGI object (`app.main:app`) and the start command found for it. */
+  asgi?: { module: string; name: string; file: string } | null;
 }
 
 /** Flags that name what the analysis could not find (or found wrongly). */

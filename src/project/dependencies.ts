@@ -90,3 +90,18 @@ export function projectPython(a: ProjectAnalysis): Command {
     exitCode: ExitCode.project,
   });
 }
+
+/** How the user runs the project's tools: `uv run `, `poetry run `, or the venv's bin folder. */
+export function runnerPrefix(a: ProjectAnalysis): string {
+  if (a.manager.kind === 'uv') return 'uv run ';
+  if (a.manager.kind === 'poetry') return 'poetry run ';
+  if (a.manager.venv) return process.platform === 'win32' ? `${a.manager.venv.dir}\\Scripts\\` : `${a.manager.venv.dir}/bin/`;
+  return '';
+}
+
+/** The app's start command as the user would type it, from its manager and its ASGI object. */
+export function startCommand(a: ProjectAnalysis): string | undefined {
+  if (!a.asgi) return undefined;
+  const appDir = a.importRoot && a.importRoot !== '.' ? ` --app-dir ${a.importRoot}` : '';
+  return `${runnerPrefix(a)}uvicorn ${a.asgi.module}:${a.asgi.name}${appDir}`;
+}

@@ -8,13 +8,14 @@ import {
   alembicDir,
   ensureVersionsDir,
   findEnvGaps,
+  isSyncApp,
   listMissingScaffold,
   renderAlembicFiles,
   type EnvPyInputs,
 } from './alembic-scaffold.js';
 import { analyzeProject, findGaps, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
-import { appendRequirements, planDependencies } from './dependencies.js';
+import { appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
 import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
 import { applyEdits } from './text-edits.js';
@@ -82,7 +83,15 @@ class ProjectRun {
         exitCode: ExitCode.project,
       });
     }
-    return { url: (await this.wiring()).url, base: a.base!, models: a.models.modules };
+    return {
+      url: (await this.wiring()).url,
+      base: a.base!,
+      models: a.models.modules,
+      sync: isSyncApp(a),
+      sqlmodel: a.base!.kind === 'sqlmodel',
+      importRoot: a.importRoot ?? '.',
+      runner: runnerPrefix(a),
+    };
   }
 }
 
@@ -223,7 +232,7 @@ function scaffoldStep(r: ProjectRun): Step {
     return { a, inputs, dir, all, missing: listMissingScaffold(r.ctx.projectDir, all) };
   };
   return {
-    title: 'Set up Alembic for async SQLAlchemy',
+    title: 'Set up Alembic for the app\'s SQLAlchemy engine',
     async check() {
       if (!(await r.usesAlembic())) return r.ctx.migrations === 'none' ? 'skipped (--migrations none)' : 'not a SQLAlchemy project';
       const f = await files();

@@ -103,6 +103,13 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
     });
   }
 
+  // Without env_file the settings never see the URL written to .env: merge it into their config.
+  if (settings.envFile?.reads === false) {
+    const where = settings.envFile.style === 'Config' ? 'class Config' : settings.envFile.style === 'model_config' ? 'model_config' : 'a new model_config';
+    const reason = `make ${settings.className} read .env (env_file in ${where}): the URL is written there`;
+    for (const e of settings.envFile.edits) add(settings.file, { start: { line: e.line, col: e.col }, end: { line: e.line, col: e.col }, text: e.text, reason });
+  }
+
   for (const engine of a.engines) planEngine(engine, url, add, notes);
 
   for (const c of a.createAll) {
@@ -111,11 +118,14 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
       notes.push(`kept create_all at ${where} (--migrations none)`);
     } else if (!c.inStartup) {
       notes.push(`left create_all at ${where} alone: it is not in startup code`);
+    } else if (c.remove === false) {
+      notes.push(`kept ${c.function ?? 'the helper'} (create_all at ${where}): ${(c.keptFor ?? []).join(', ')} also call${(c.keptFor ?? []).length === 1 ? 's' : ''} it; only the start-up's call of it goes`);
     } else if (!c.alone) {
       notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
     } else {
       const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
-      add(c.file, removeLines(c.removeFrom, c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+      const what = c.isCall ? `the call of ${c.calls}() (it runs create_all)` : 'create_all';
+      add(c.file, removeLines(c.removeFrom, c.endLine, `remove ${what} from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
       for (const imp of c.unusedImports ?? []) {
         const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
         if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
