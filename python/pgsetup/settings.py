@@ -137,8 +137,11 @@ def env_file_config(m: Module, cls: ast.ClassDef, head_line: int, indent: int) -
             pad = " " * m.col(last.lineno, last.col_offset)
             text = f'{pad}env_file = ".env"\n' + ("" if "extra" in keys else f'{pad}extra = "ignore"\n')
             return {"reads": False, "style": "Config", "value": None, "edits": [{"line": last.end_lineno + 1, "col": 0, "text": text}]}
-    # No configuration at all: add the tutorial's model_config (and import SettingsConfigDict).
+    # No configuration at all: add the tutorial's model_config (and import SettingsConfigDict),
+    # after the docstring's blank line when there is one.
     pad = " " * indent
+    if head_line < len(m.lines) and m.lines[head_line].strip() == "":
+        head_line += 1
     imp = next((n for n in m.tree.body if isinstance(n, ast.ImportFrom) and n.module == "pydantic_settings"), None)
     if imp is None:
         text = f'{pad}class Config:\n{pad}    env_file = ".env"\n{pad}    extra = "ignore"\n\n'

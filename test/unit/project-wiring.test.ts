@@ -73,6 +73,33 @@ describe('wiring decisions from the analysis', () => {
     expect(urlExpression('settings.db', 'PostgresDsn')).toBe('str(settings.db)');
     expect(urlExpression('settings.db', 'SecretStr')).toBe('settings.db.get_secret_value()');
   });
+
+  test('settings with class Config and no env_file get env_file and extra merged in; create_all at import goes with its imports', () => {
+    const { plan, files } = wired('shape-config-class', load('shape-config-class'), 'SQLALCHEMY_DATABASE_URI');
+    expect(plan.url).toMatchObject({ field: 'SQLALCHEMY_DATABASE_URI', envKey: 'SQLALCHEMY_DATABASE_URI', reused: true });
+    expect(files['app/core/config.py']).toBe(
+      source('shape-config-class', 'app/core/config.py')
+        .replace('    SQLALCHEMY_DATABASE_URI: str = "sqlite:///./notes.db"\n', '    SQLALCHEMY_DATABASE_URI: str\n')
+        .replace('        case_sensitive = True\n', '        case_sensitive = True\n        env_file = ".env"\n        extra = "ignore"\n'),
+    );
+    expect(files['app/main.py']).not.toMatch(/create_all|base_class|, engine/);
+    expect(files['app/db/session.py']).toContain('engine = create_engine(settings.SQLALCHEMY_DATABASE_URI)\n');
+  });
+
+  test('a helper start-up reaches through two modules but a script also calls is kept; the start-up call goes', () => {
+    const { plan, files } = wired('shape-indirect', load('shape-indirect'), 'DATABASE_URL');
+    expect(Object.keys(files).sort()).toEqual(['app/core/events.py', 'app/core/settings.py']);
+    expect(files['app/core/events.py']).toBe(
+      source('shape-indirect', 'app/core/events.py').replace('from app.db import create_db_and_tables\n', '').replace('    await create_db_and_tables()\n', ''),
+    );
+    expect(plan.notes.join('\n')).toMatch(/kept create_db_and_tables \(create_all at app\/db\.py:17\): scripts\/init_db\.py:9 also calls it/);
+  });
+
+  test('before the run, doctor\'s reachability counts the kept helper as start-up code (not the call entry)', () => {
+    const a = load('shape-indirect');
+    const started = a.createAll.filter((c) => c.inStartup && !c.isCall).map((c) => `${c.file}:${c.line}`);
+    expect(started).toEqual(['app/db.py:17']);
+  });
 });
 
 describe('text edits', () => {
