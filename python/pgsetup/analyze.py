@@ -16,7 +16,7 @@ from .alembic_env import find_alembic
 from .engines import find_engines
 from .manager import detect_manager
 from .models import find_base, find_models
-from .settings import find_settings
+from .settings import describe_target, find_settings
 from .source import load_modules, src_import_root
 from .sqlite import find_sqlite
 from .startup import asgi_apps, find_create_all
@@ -35,6 +35,7 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
     settings = find_settings(modules, overrides)
     base = find_base(modules, overrides)
     result["settings"] = settings
+    result["settingsTarget"] = describe_target(modules, overrides.get("settings"))
     result["base"] = base
     result["models"] = find_models(modules, base, overrides)
     result["engines"] = find_engines(modules, settings)

@@ -226,3 +226,35 @@ def find_settings(modules: list[Module], overrides: dict) -> dict | None:
 
 
 # ---------------------------------------------------------------- declarative base and models
+
+
+def describe_target(modules: list[Module], wanted: str | None) -> dict | None:
+    """What `--settings module:obj` names, in words, for when it is not a settings instance."""
+    if not wanted:
+        return None
+    mod, _, obj = wanted.partition(":")
+    name = obj.rstrip("()")
+    m = next((x for x in modules if x.name == mod), None)
+    if m is None:
+        return {"kind": "no-module", "text": f"no module {mod} in the project"}
+    settings_names = {cls.name for _, cls in settings_classes(modules)}
+    for node in m.tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            returns = [terminal(r.value.func) for r in ast.walk(node) if isinstance(r, ast.Return) and isinstance(r.value, ast.Call)]
+            if any(r in settings_names for r in returns):
+                return {"kind": "settings", "text": f"a function returning a settings instance in {m.rel}"}
+            return {"kind": "function", "text": f"a function def {name}() in {m.rel}:{node.lineno} that returns no BaseSettings instance"}
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            kind = "the settings class itself (pass its instance)" if name in settings_names else "a class that is not a BaseSettings subclass"
+            return {"kind": "class", "text": f"{kind}: class {name} in {m.rel}:{node.lineno}"}
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.Call) and terminal(v.func) in settings_names:
+                return {"kind": "settings", "text": f"a settings instance in {m.rel}"}
+            value = const_str(v)
+            if value is not None and re.match(r"^[a-z][a-z0-9+]*://", value, re.I):
+                return {"kind": "url-constant", "text": f"a URL constant {name} = {value!r} in {m.rel}:{node.lineno}"}
+            what = f"{terminal(v.func)}(...)" if isinstance(v, ast.Call) else type(v).__name__.lower()
+            return {"kind": "other", "text": f"{name} = {what} in {m.rel}:{node.lineno}, not a settings instance"}
+    return {"kind": "no-name", "text": f"no top-level {name} in {m.rel}"}

@@ -120,3 +120,18 @@ def test_empty_model_config_dict_call(project):
     """
     out = apply(src, settings_of(project, src)["envFile"]["edits"])
     assert 'SettingsConfigDict(env_file=".env", extra="ignore")' in out
+
+
+def test_settings_flag_naming_something_else_says_what_it_found(project):
+    settings_of(project, """
+        from pydantic_settings import BaseSettings
+        class Settings(BaseSettings):
+            database_url: str = "sqlite:///a.db"
+        settings = Settings()
+    """)
+    assert project.analyze(settings="db:engine")["settingsTarget"] == {"kind": "other", "text": "engine = create_engine(...) in db.py:3, not a settings instance"}
+    assert project.analyze(settings="config:Settings")["settingsTarget"]["kind"] == "class"
+    assert project.analyze(settings="config:settings")["settingsTarget"]["kind"] == "settings"
+    assert project.analyze(settings="nowhere:x")["settingsTarget"]["kind"] == "no-module"
+    project.write("consts.py", 'DATABASE_URL = "sqlite:///./app.db"\n')
+    assert project.analyze(settings="consts:DATABASE_URL")["settingsTarget"]["kind"] == "url-constant"

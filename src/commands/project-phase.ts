@@ -41,6 +41,10 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     return DISABLED;
   }
   requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
+  const target = analysis.settingsTarget;
+  if (opts.settings && target && target.kind !== 'settings' && target.kind !== 'url-constant') {
+    throw usageError(`--settings ${opts.settings} does not name a settings object: found ${target.text}.`, 'Pass --settings module:obj naming the settings instance (settings = Settings()) or module:get_settings() for a factory.');
+  }
   const { isSyncApp } = await import('../project/alembic-scaffold.js');
   if (opts.driver === 'asyncpg' && isSyncApp(analysis)) {
     // Never convert an app from sync to async: its create_engine needs a sync driver.

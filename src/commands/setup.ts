@@ -19,7 +19,7 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { appendGitignore, gitignoreCovers } from '../files/gitignore.js';
-import { checkWritable, readTextIfExists, writeFileAtomic } from '../files/writer.js';
+import { checkWritable, makePrivate, readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import { addSecret } from '../io/secrets.js';
 import { style, type Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
@@ -327,12 +327,15 @@ function provisionSteps(
       if (merged.action === 'replace' && !d.envReplaceAllowed) {
         throw usageError(`${opts.envKey} in ${opts.envFile} changed while pg-setup ran.`, 'Run pg-setup again.');
       }
+      // Others could read the password once it is in: tighten the mode first.
+      const was = text === undefined ? undefined : await makePrivate(opts.envFile);
+      const tightened = was === undefined ? '' : `; mode tightened from ${was.toString(8)} to ${(was & 0o700).toString(8)} (it holds the password)`;
       const backup = await writeFileAtomic(opts.envFile, merged.content, {
         mode: 0o600,
         backupRoot: merged.action === 'replace' ? opts.projectDir : undefined,
       });
       if (text === undefined) return 'created (mode 600)';
-      return merged.action === 'replace' ? `replaced (backup: ${relative(opts.projectDir, backup ?? '')})` : 'added';
+      return (merged.action === 'replace' ? `replaced (backup: ${relative(opts.projectDir, backup ?? '')})` : 'added') + tightened;
     },
     describe: () => [`${opts.envKey}=${maskUrl(url)}`],
   };

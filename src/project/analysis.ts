@@ -136,6 +136,8 @@ export interface ProjectAnalysis {
   isSqlalchemy: boolean;
   /** The folder the app's modules are imported from: `.`, or `src` when the start command uses `--app-dir src`. */
   importRoot?: string;
+  /** What `--settings module:obj` names, when given: a settings instance, a URL constant, or something else. */
+  settingsTarget?: { kind: 'settings' | 'url-constant' | 'function' | 'class' | 'other' | 'no-module' | 'no-name'; text: string } | null;
   /** The app's ASGI object (`app.main:app`) and the start command found for it. */
   asgi?: { module: string; name: string; file: string } | null;
 }

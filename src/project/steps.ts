@@ -19,6 +19,7 @@ import { appendRequirements, planDependencies, runnerPrefix } from './dependenci
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
 import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
 import { applyEdits } from './text-edits.js';
+import { forgetSqliteFiles, readCreated, recordSqliteFiles } from '../state/created.js';
 import { renderUnifiedDiff } from './unified-diff.js';
 import { planWiring, type WiringPlan } from './wiring.js';
 
@@ -327,20 +328,28 @@ function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
     await r.analysis();
     const paths = (r.first?.sqlite ?? []).map((s) => s.path).filter((p): p is string => !!p);
-    return [...new Set(paths)].filter((p) => existsSync(p));
+    // A re-run no longer sees the SQLite URL in the code (the wiring removed it): the first run recorded the file.
+    const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));
+    return [...new Set([...paths, ...recorded])].filter((p) => existsSync(p));
   };
   return {
     title: r.ctx.sqlite === 'delete' ? 'Move the SQLite database into the backup folder' : 'Keep the SQLite database file',
     async check() {
       const found = await files();
       if (found.length === 0) return 'no SQLite database file';
-      const rel = found.map((p) => relative(r.ctx.projectDir, p)).join(', ');
-      return r.ctx.sqlite === 'keep' ? `kept ${rel} (--sqlite delete moves it into .pg-setup/backups/)` : undefined;
+      const rel = found.map((p) => relative(r.ctx.projectDir, p));
+      if (r.ctx.sqlite === 'keep') {
+        if (!r.ctx.dryRun) await recordSqliteFiles(r.ctx.projectDir, rel);
+        return `kept ${rel.join(', ')} (--sqlite delete moves it into .pg-setup/backups/)`;
+      }
+      return undefined;
     },
     describe: () => [r.ctx.sqlite === 'delete' ? 'move the SQLite file (e.g. blog.db) to .pg-setup/backups/<time>/' : 'leave the SQLite file where it is'],
     async run() {
       const moved = [];
-      for (const p of await files()) moved.push(relative(r.ctx.projectDir, await moveToBackup(r.ctx.projectDir, r.stamp, p)));
+      const found = await files();
+      for (const p of found) moved.push(relative(r.ctx.projectDir, await moveToBackup(r.ctx.projectDir, r.stamp, p)));
+      await forgetSqliteFiles(r.ctx.projectDir, found.map((p) => relative(r.ctx.projectDir, p)));
       return moved.length ? `moved to ${moved.join(', ')}` : 'no SQLite file';
     },
   };

@@ -2,10 +2,12 @@
  * Shape 2 (and a re-run on another env key): settings with pydantic's old `class Config` and no
  * env_file, a URL field read from SQLALCHEMY_DATABASE_URI, a sync engine and create_all at import.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { shapeSuite } from '../helpers/shape.js';
+import { runCli } from '../helpers/cli.js';
+import { copyFixture } from '../helpers/python-project.js';
+import { shapeArgs, shapeSuite } from '../helpers/shape.js';
 
 shapeSuite(
   {
@@ -23,6 +25,14 @@ shapeSuite(
       expect(config).toContain('    SQLALCHEMY_DATABASE_URI: str\n');
       expect(readFileSync(join(r().dir, '.env'), 'utf8')).toMatch(/^SQLALCHEMY_DATABASE_URI="postgresql\+psycopg:\/\/notes_user:/);
       expect(r().first.all).toContain('start it as usual: uv run uvicorn app.main:app');
+    });
+    test('--settings naming the engine says what it found there, changes nothing and leaves no .pg-setup/', async () => {
+      const fresh = copyFixture('shape-config-class');
+      const res = await runCli(shapeArgs(r().cluster, 'notes_flag', ['--settings', 'app.db.session:engine']), { cwd: fresh, env: { UV_PYTHON_DOWNLOADS: 'never' } });
+      expect(res.code).not.toBe(0);
+      expect(res.all).toContain('--settings app.db.session:engine does not name a settings object: found engine = create_engine(...) in app/db/session.py:6');
+      expect(existsSync(join(fresh, '.pg-setup'))).toBe(false);
+      expect(existsSync(join(fresh, '.env'))).toBe(false);
     });
     test('create_all at import is gone with the imports only it used; the sync engine keeps create_engine', () => {
       const main = readFileSync(join(r().dir, 'app', 'main.py'), 'utf8');

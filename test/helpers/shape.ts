@@ -27,6 +27,13 @@ export interface ShapeSpec {
   runner?: string[];
   /** Extra CLI flags of the first run. */
   flags?: string[];
+  /** Change the copied fixture before the first run (a SQLite file the app made, an existing .env). */
+  prepare?: (dir: string) => void;
+}
+
+/** The CLI flags of a run against the suite's cluster. */
+export function shapeArgs(cluster: TestCluster, db: string, more: string[] = []): string[] {
+  return ['--non-interactive', '--yes', '--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port), '--db-name', db, ...more];
 }
 
 export interface ShapeRun {
@@ -50,11 +57,12 @@ export function shapeSuite(spec: ShapeSpec, more?: (r: () => ShapeRun) => void):
   const state = {} as ShapeRun;
   const uv = realUv();
   const cmd = (argv: string[]) => argv.map((a) => (a === 'uv' ? uv : a));
-  const args = () => ['--non-interactive', '--yes', '--provider', 'existing', '--admin-url', state.cluster.adminUrl, '--host', '127.0.0.1', '--port', String(state.cluster.port), '--db-name', spec.db, ...(spec.flags ?? [])];
+  const args = () => shapeArgs(state.cluster, spec.db, spec.flags);
 
   beforeAll(async () => {
     state.cluster = await startCluster();
     state.dir = copyFixture(spec.fixture);
+    spec.prepare?.(state.dir);
     state.before = snapshot(state.dir);
     const t0 = performance.now();
     state.first = await runCli(args(), { cwd: state.dir, env: ENV });
