@@ -33,6 +33,16 @@ def read_toml(path: str) -> dict:
         return {}
 
 
+def read_requirements(path: str) -> str:
+    """requirements.txt as pip reads it: a BOM names the encoding (UTF-8, UTF-16, UTF-32), else UTF-8."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def find_venv(root: str) -> dict | None:
     for name in (".venv", "venv", "env", ".env-venv"):
         d = os.path.join(root, name)
@@ -68,13 +78,12 @@ def detect_manager(root: str) -> dict:
         kind, why = "uv", "pyproject.toml with a [project] table"
     elif os.path.exists(os.path.join(root, "requirements.txt")):
         kind, why = "pip", "requirements.txt" + (f" and {venv['dir']}/" if venv else "")
-        with open(os.path.join(root, "requirements.txt"), encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                line = line.split("#")[0].strip()
-                if line and not line.startswith("-"):
-                    r = requirement(line)
-                    if r:
-                        deps.append(r)
+        for line in read_requirements(os.path.join(root, "requirements.txt")).splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                r = requirement(line)
+                if r:
+                    deps.append(r)
     else:
         kind, why = "unknown", "no uv.lock, pyproject.toml or requirements.txt"
     return {"kind": kind, "evidence": why, "dependencies": deps, "venv": venv}

@@ -42,7 +42,7 @@ export function makeStamp(date = new Date()): string {
  * link stays a link); a read-only file or a directory in the way is refused with a clear error.
  * Returns the backup path when one was made.
  */
-export async function writeFileAtomic(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array, opts: WriteOptions = {}): Promise<string | undefined> {
   if (opts.mkdirs) await mkdir(dirname(path), { recursive: true });
   const { target, existing } = await checkWritable(path);
   let backup: string | undefined;
@@ -54,7 +54,7 @@ export async function writeFileAtomic(path: string, content: string, opts: Write
   removeOnExit(tmp);
   try {
     fh = await open(tmp, 'wx', mode);
-    await fh.writeFile(content, 'utf8');
+    await fh.writeFile(content, typeof content === 'string' ? 'utf8' : undefined);
     await fh.sync();
     await fh.close();
     fh = undefined;

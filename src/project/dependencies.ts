@@ -71,12 +71,41 @@ export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: bo
   return plan;
 }
 
-/** requirements.txt with `lines` appended (keeping its final newline convention). */
-export async function appendRequirements(projectDir: string, lines: string[]): Promise<string> {
-  const path = join(projectDir, 'requirements.txt');
-  const current = await readFile(path, 'utf8');
-  const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-  return `${current}${sep}${lines.join('\n')}\n`;
+/** The encodings pip reads a requirements file in: a BOM names UTF-8, UTF-16 LE or BE; else UTF-8. */
+type TextEncoding = 'utf8' | 'utf8-bom' | 'utf16le' | 'utf16be';
+
+/** Decode a requirements file as pip does, keeping what is needed to write it back the same way. */
+export function decodeRequirements(buf: Buffer): { text: string; encoding: TextEncoding } {
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { text: buf.subarray(3).toString('utf8'), encoding: 'utf8-bom' };
+  if (buf[0] === 0xff && buf[1] === 0xfe) return { text: buf.subarray(2).toString('utf16le'), encoding: 'utf16le' };
+  if (buf[0] === 0xfe && buf[1] === 0xff) return { text: Buffer.from(buf.subarray(2)).swap16().toString('utf16le'), encoding: 'utf16be' };
+  return { text: buf.toString('utf8'), encoding: 'utf8' };
+}
+
+export function encodeRequirements(text: string, encoding: TextEncoding): Buffer {
+  switch (encoding) {
+    case 'utf8-bom':
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    case 'utf16le':
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 'utf16be':
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+    default:
+      return Buffer.from(text, 'utf8');
+  }
+}
+
+/** requirements text with `lines` appended, in its own line endings (CRLF stays CRLF). Pure. */
+export function appendRequirementLines(current: string, lines: string[]): string {
+  const eol = current.includes('\r\n') ? '\r\n' : '\n';
+  const sep = current === '' || current.endsWith('\n') ? '' : eol;
+  return `${current}${sep}${lines.join(eol)}${eol}`;
+}
+
+/** requirements.txt with `lines` appended, as bytes in the file's own encoding and line endings. */
+export async function appendRequirements(projectDir: string, lines: string[]): Promise<Buffer> {
+  const { text, encoding } = decodeRequirements(await readFile(join(projectDir, 'requirements.txt')));
+  return encodeRequirements(appendRequirementLines(text, lines), encoding);
 }
 
 /** How to run Python with the project's packages: its venv, else its manager's runner. */

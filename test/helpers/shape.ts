@@ -4,6 +4,7 @@
  * current` is at head, a second run changes no byte, and `doctor` passes.
  */
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
 import { startCluster, type TestCluster } from './cluster.js';
@@ -86,8 +87,10 @@ export function shapeSuite(spec: ShapeSpec, more?: (r: () => ShapeRun) => void):
   });
 
   test(`${spec.fixture}: alembic current is at head`, async () => {
+    // A runner ending in / is a bin folder (.venv/bin/alembic); otherwise a command (uv run alembic).
     const runner = cmd(spec.runner ?? ['uv', 'run']);
-    const r = await run(runner[0]!, [...runner.slice(1), 'alembic', 'current'], { cwd: state.dir, env: ENV, reject: false });
+    const [head, ...rest] = runner[0]!.endsWith('/') ? [`${runner[0]}alembic`] : [...runner, 'alembic'];
+    const r = await run(head!.startsWith('.') ? join(state.dir, head!) : head!, [...rest, 'current'], { cwd: state.dir, env: ENV, reject: false });
     expect(r.stdout, r.stderr).toMatch(/\(head\)/);
   });
 

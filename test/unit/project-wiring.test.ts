@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { renderEnvImports, renderEnvPy } from '../../src/project/alembic-scaffold.js';
 import { findGaps, parseAnalysis, type ProjectAnalysis } from '../../src/project/analysis.js';
-import { planDependencies } from '../../src/project/dependencies.js';
+import { appendRequirementLines, decodeRequirements, encodeRequirements, planDependencies } from '../../src/project/dependencies.js';
 import { applyEdits, removeListItem } from '../../src/project/text-edits.js';
 import { renderUnifiedDiff } from '../../src/project/unified-diff.js';
 import { chooseUrlSource, planWiring, urlExpression } from '../../src/project/wiring.js';
@@ -155,6 +155,20 @@ describe('dependencies and env.py', () => {
     expect(planDependencies(a, 'asyncpg', false).missing).toEqual(['asyncpg']);
     a.manager.dependencies.push({ name: 'asyncpg', extras: [] });
     expect(planDependencies(a, 'asyncpg', false).commands).toEqual([]);
+  });
+
+  test('requirements.txt keeps its encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE BOM) and its line endings when lines are added', () => {
+    const original = 'fastapi>=0.115\r\nsqlalchemy  # ORM\r\n';
+    for (const enc of ['utf8', 'utf8-bom', 'utf16le', 'utf16be'] as const) {
+      const bytes = encodeRequirements(original, enc);
+      const decoded = decodeRequirements(bytes);
+      expect(decoded).toEqual({ text: original, encoding: enc });
+      const out = encodeRequirements(appendRequirementLines(decoded.text, ['psycopg[binary]', 'alembic']), decoded.encoding);
+      expect(decodeRequirements(out)).toEqual({ text: `${original}psycopg[binary]\r\nalembic\r\n`, encoding: enc });
+      // The BOM (or its absence) is written back byte for byte.
+      expect(out.subarray(0, 2).equals(bytes.subarray(0, 2))).toBe(true);
+    }
+    expect(appendRequirementLines('fastapi', ['alembic'])).toBe('fastapi\nalembic\n');
   });
 
   test('a pip project without a venv is refused: never the global Python', () => {
