@@ -115,7 +115,9 @@ export interface ProjectAnalysis {
     kind: ManagerKind;
     evidence: string;
     dependencies: { name: string; extras: string[] }[];
-    venv: { dir: string; python: string; installed: string[] } | null;
+    venv: { dir: string; python: string; installed: string[]; madeBy?: 'uv' | 'venv' } | null;
+    /** pip projects: where new requirements are written. */
+    manifest?: 'requirements.txt' | 'pyproject.toml' | null;
   };
   parseErrors: { file: string; error: string }[];
   settings: SettingsInfo | null;

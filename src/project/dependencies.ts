@@ -21,6 +21,8 @@ export interface DependencyPlan {
   commands: Command[];
   /** Lines to append to requirements.txt (pip projects). */
   requirementLines: string[];
+  /** Where those lines go: requirements.txt, or [project].dependencies of pyproject.toml. */
+  manifest?: 'requirements.txt' | 'pyproject.toml';
 }
 
 /** The packages pg-setup needs in the project for a driver and migration choice. */
@@ -60,6 +62,7 @@ export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: bo
       }
       plan.commands.push({ cmd: py, args: ['-m', 'pip', 'install', '--quiet', ...missing, ...notInstalled] });
       plan.requirementLines = missing;
+      plan.manifest = a.manager.manifest ?? 'requirements.txt';
       break;
     }
     default:
@@ -133,4 +136,58 @@ export function startCommand(a: ProjectAnalysis): string | undefined {
   if (!a.asgi) return undefined;
   const appDir = a.importRoot && a.importRoot !== '.' ? ` --app-dir ${a.importRoot}` : '';
   return `${runnerPrefix(a)}uvicorn ${a.asgi.module}:${a.asgi.name}${appDir}`;
+}
+
+/**
+ * pyproject.toml with `specs` added to [project].dependencies, in the array's own layout (one
+ * item a line, or all on one line). Pure; undefined when there is no such array to extend.
+ */
+export function addProjectDependencies(toml: string, specs: string[]): string | undefined {
+  const eol = toml.includes('\r\n') ? '\r\n' : '\n';
+  const lines = toml.split(/\r?\n/);
+  let inProject = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const header = /^\s*\[([^\]]+)\]\s*(#.*)?$/.exec(line);
+    if (header) inProject = header[1]!.trim() === 'project';
+    if (!inProject || !/^\s*dependencies\s*=\s*\[/.test(line)) continue;
+    const end = closingBracket(lines, i, line.indexOf('[') + 1);
+    if (!end) return undefined;
+    const quoted = specs.map((s) => `"${s}"`);
+    if (end.line === i) {
+      const open = line.indexOf('[') + 1;
+      const inner = line.slice(open, end.col);
+      const body = inner.trim() === '' ? quoted.join(', ') : `${inner.replace(/,?\s*$/, '')}, ${quoted.join(', ')}`;
+      lines[i] = line.slice(0, open) + body + line.slice(end.col);
+      return lines.join(eol);
+    }
+    // One item a line: new items go before the closing bracket, indented like the last one.
+    let last = end.line - 1;
+    while (last > i && lines[last]!.trim() === '') last--;
+    const indent = last > i ? /^\s*/.exec(lines[last]!)![0] : '    ';
+    if (last > i && !/,\s*(#.*)?$/.test(lines[last]!)) lines[last] = lines[last]!.replace(/(\s*(#.*)?)$/, ',$1');
+    lines.splice(last + 1, 0, ...quoted.map((q) => `${indent}${q},`));
+    return lines.join(eol);
+  }
+  return undefined;
+}
+
+/** Where the array opened at (line, col) closes, skipping brackets inside strings and comments. */
+function closingBracket(lines: string[], line: number, col: number): { line: number; col: number } | undefined {
+  let depth = 1;
+  for (let l = line; l < lines.length; l++) {
+    const text = lines[l]!;
+    let quote: string | undefined;
+    for (let c = l === line ? col : 0; c < text.length; c++) {
+      const ch = text[c]!;
+      if (quote) {
+        if (ch === '\\' && quote === '"') c++;
+        else if (ch === quote) quote = undefined;
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '#') break;
+      else if (ch === '[') depth++;
+      else if (ch === ']' && --depth === 0) return { line: l, col: c };
+    }
+  }
+  return undefined;
 }

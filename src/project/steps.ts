@@ -15,7 +15,7 @@ import {
 } from './alembic-scaffold.js';
 import { analyzeProject, findGaps, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
-import { appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
+import { addProjectDependencies, appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
 import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
 import { applyEdits } from './text-edits.js';
@@ -175,7 +175,12 @@ function dependencyStep(r: ProjectRun): Step {
           });
         }
       }
-      if (p.requirementLines.length) {
+      if (p.requirementLines.length && p.manifest === 'pyproject.toml') {
+        const path = join(r.ctx.projectDir, 'pyproject.toml');
+        const next = addProjectDependencies(await readFile(path, 'utf8'), p.requirementLines);
+        if (next === undefined) throw new UserError(`Installed ${p.requirementLines.join(', ')}, but found no [project] dependencies array in pyproject.toml to list them in.`, { hint: `Add ${p.requirementLines.map((l) => `"${l}"`).join(', ')} to [project].dependencies by hand.`, exitCode: ExitCode.project });
+        await writeAtomic(path, next);
+      } else if (p.requirementLines.length) {
         await writeAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines));
       }
       r.invalidate();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { renderEnvImports, renderEnvPy } from '../../src/project/alembic-scaffold.js';
 import { findGaps, parseAnalysis, type ProjectAnalysis } from '../../src/project/analysis.js';
-import { appendRequirementLines, decodeRequirements, encodeRequirements, planDependencies } from '../../src/project/dependencies.js';
+import { addProjectDependencies, appendRequirementLines, decodeRequirements, encodeRequirements, planDependencies } from '../../src/project/dependencies.js';
 import { applyEdits, removeListItem } from '../../src/project/text-edits.js';
 import { renderUnifiedDiff } from '../../src/project/unified-diff.js';
 import { chooseUrlSource, planWiring, urlExpression } from '../../src/project/wiring.js';
@@ -169,6 +169,17 @@ describe('dependencies and env.py', () => {
       expect(out.subarray(0, 2).equals(bytes.subarray(0, 2))).toBe(true);
     }
     expect(appendRequirementLines('fastapi', ['alembic'])).toBe('fastapi\nalembic\n');
+  });
+
+  test('a pip project with only pyproject.toml lists the new packages in [project].dependencies, in its own layout', () => {
+    const multi = '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.115",\n    "sqlalchemy[asyncio]"  # ORM\n]\n\n[tool.ruff]\nline-length = 100\n';
+    expect(addProjectDependencies(multi, ['psycopg[binary]', 'alembic'])).toBe(
+      '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.115",\n    "sqlalchemy[asyncio]",  # ORM\n    "psycopg[binary]",\n    "alembic",\n]\n\n[tool.ruff]\nline-length = 100\n',
+    );
+    expect(addProjectDependencies('[project]\r\ndependencies = ["fastapi", "uvicorn[standard]"]\r\n', ['alembic'])).toBe('[project]\r\ndependencies = ["fastapi", "uvicorn[standard]", "alembic"]\r\n');
+    expect(addProjectDependencies('[project]\ndependencies = []\n', ['alembic'])).toBe('[project]\ndependencies = ["alembic"]\n');
+    // dependencies of another table are not [project]'s.
+    expect(addProjectDependencies('[tool.x]\ndependencies = ["a"]\n', ['alembic'])).toBeUndefined();
   });
 
   test('a pip project without a venv is refused: never the global Python', () => {
