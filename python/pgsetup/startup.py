@@ -282,5 +282,6 @@ def imports_unused_after(m: Module, removed: ast.stmt) -> list[dict]:
                 "endLine": node.end_lineno,
                 "alone": m.is_alone(node),
                 "aliasSpans": [m.span(a) for a in node.names],
+                "aliasTexts": [m.text(a) for a in node.names],
             })
     return out

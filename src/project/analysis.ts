@@ -93,7 +93,7 @@ export interface CreateAllCall {
   /** First line to remove: the statement, or a comment just above that announces it. */
   removeFrom: number;
   /** `from x import …` statements whose names only this create_all used. */
-  unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[] }[];
+  unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[]; aliasTexts?: string[] }[];
   endLine: number;
   indent: number;
   alone: boolean;

@@ -130,7 +130,13 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
         const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
         if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
         else if (imp.indexes.length === 1) add(c.file, removeListItem(imp.aliasSpans, imp.indexes[0]!, reason));
-        else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
+        else if (imp.line === imp.endLine && imp.aliasTexts) {
+          // Several names on one line: the kept ones, joined as the line had them.
+          const first = imp.aliasSpans[0]!;
+          const last = imp.aliasSpans[imp.aliasSpans.length - 1]!;
+          const kept = imp.aliasTexts.filter((_, i) => !imp.indexes.includes(i)).join(', ');
+          add(c.file, { start: { line: first.line, col: first.col }, end: { line: last.endLine, col: last.endCol }, text: kept, reason });
+        } else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
       }
     }
   }
