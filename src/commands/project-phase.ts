@@ -82,7 +82,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
 const analyses = new Map<string, Promise<ProjectAnalysis>>();
 
 /** One analysis per project folder and overrides in a run: the env key and the plan read the same one. */
-function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
+export function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
   const picked = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
   const key = `${projectDir}\0${JSON.stringify(picked)}`;
   let p = analyses.get(key);

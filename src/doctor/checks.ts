@@ -184,10 +184,10 @@ function projectAnalysis(ctx: DoctorContext): Promise<ProjectAnalysis | undefine
   let p = analyses.get(ctx);
   if (!p) {
     p = (async () => {
-      const { looksLikePythonProject } = await import('../commands/project-phase.js');
+      const { analyzeOnce, looksLikePythonProject } = await import('../commands/project-phase.js');
       if (!looksLikePythonProject(ctx.opts.projectDir)) return undefined;
-      const { analyzeProject } = await import('../project/analysis.js');
-      return analyzeProject(ctx.opts.projectDir, ctx.opts);
+      // The same analysis that settled the env key before the env file was read.
+      return analyzeOnce(ctx.opts.projectDir, ctx.opts);
     })();
     analyses.set(ctx, p);
   }
