@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
@@ -132,6 +132,7 @@ function projectContext(opts: Options, url: string, admin: () => Promise<AdminSq
   return {
     projectDir: opts.projectDir,
     envKey: opts.envKey,
+    envFileRel: relative(opts.projectDir, opts.envFile).split(sep).join('/'),
     databaseUrl: url,
     driver: opts.driver,
     yes: approved || opts.yes,

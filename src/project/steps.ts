@@ -72,7 +72,7 @@ class ProjectRun {
   }
 
   async wiring(): Promise<WiringPlan> {
-    return planWiring(await this.analysis(), { envKey: this.ctx.envKey, removeCreateAll: await this.usesAlembic() });
+    return planWiring(await this.analysis(), { envKey: this.ctx.envKey, envFile: this.ctx.envFileRel, removeCreateAll: await this.usesAlembic() });
   }
 
   async envInputs(): Promise<EnvPyInputs> {

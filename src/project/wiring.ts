@@ -81,7 +81,7 @@ export function urlExpression(access: string, annotation: string): string {
  * and SQLite-only connect_args, and create_all in startup code (unless migrations are off).
  * Pure: an analysis of already-wired code yields no edits.
  */
-export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCreateAll: boolean }): WiringPlan {
+export function planWiring(a: ProjectAnalysis, opts: { envKey: string; envFile?: string | undefined; removeCreateAll: boolean }): WiringPlan {
   const url = chooseUrlSource(a, opts.envKey);
   const settings = a.settings as SettingsInfo;
   const edits: Record<string, TextEdit[]> = {};
@@ -106,8 +106,12 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
   // Without env_file the settings never see the URL written to .env: merge it into their config.
   if (settings.envFile?.reads === false) {
     const where = settings.envFile.style === 'Config' ? 'class Config' : settings.envFile.style === 'model_config' ? 'model_config' : 'a new model_config';
-    const reason = `make ${settings.className} read .env (env_file in ${where}): the URL is written there`;
-    for (const e of settings.envFile.edits) add(settings.file, { start: { line: e.line, col: e.col }, end: { line: e.line, col: e.col }, text: e.text, reason });
+    // pydantic reads env_file from the working directory: the project folder the app starts in.
+    const file = opts.envFile && !opts.envFile.startsWith('..') ? opts.envFile : '.env';
+    const reason = `make ${settings.className} read ${file} (env_file in ${where}): the URL is written there`;
+    for (const e of settings.envFile.edits) {
+      add(settings.file, { start: { line: e.line, col: e.col }, end: { line: e.line, col: e.col }, text: e.text.replace('".env"', JSON.stringify(file)), reason });
+    }
   }
 
   for (const engine of a.engines) planEngine(engine, url, add, notes);

@@ -86,6 +86,13 @@ describe('wiring decisions from the analysis', () => {
     expect(files['app/db/session.py']).toContain('engine = create_engine(settings.SQLALCHEMY_DATABASE_URI)\n');
   });
 
+  test('env_file names the env file the run writes (--env-file config/app.env)', () => {
+    const a = load('shape-config-class');
+    const plan = planWiring(a, { envKey: 'SQLALCHEMY_DATABASE_URI', envFile: 'config/app.env', removeCreateAll: true });
+    const out = applyEdits(source('shape-config-class', 'app/core/config.py'), plan.edits['app/core/config.py']!);
+    expect(out).toContain('        env_file = "config/app.env"\n');
+  });
+
   test('a helper start-up reaches through two modules but a script also calls is kept; the start-up call goes', () => {
     const { plan, files } = wired('shape-indirect', load('shape-indirect'), 'DATABASE_URL');
     expect(Object.keys(files).sort()).toEqual(['app/core/events.py', 'app/core/settings.py']);
