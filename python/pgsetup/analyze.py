@@ -16,11 +16,11 @@ from .alembic_env import find_alembic
 from .engines import find_engines
 from .manager import detect_manager
 from .models import find_base, find_models
-from .settings import find_settings
-from .source import load_modules
+from .settings import describe_target, find_settings
+from .source import load_modules, src_import_root
 from .sqlite import find_sqlite
 from .sqlite_quirks import find_sqlite_quirks
-from .startup import find_create_all
+from .startup import asgi_apps, find_create_all
 from .url_sources import find_url_sources, settings_after_takeover
 
 
@@ -37,6 +37,7 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
     settings = find_settings(modules, overrides) or settings_after_takeover(modules, overrides)
     base = find_base(modules, overrides)
     result["settings"] = settings
+    result["settingsTarget"] = describe_target(modules, overrides.get("settings"))
     result["base"] = base
     result["models"] = find_models(modules, base, overrides)
     result["engines"] = find_engines(modules, settings)
@@ -46,6 +47,9 @@ def analyze(root: str, overrides: dict | None = None) -> dict:
     result["sqliteQuirks"] = find_sqlite_quirks(modules)
     result["alembic"] = find_alembic(root)
     result["isSqlalchemy"] = bool(base or result["engines"])
+    result["importRoot"] = src_import_root(root, modules)
+    apps = asgi_apps(modules)
+    result["asgi"] = apps[0] if apps else None
     return result
 
 

@@ -33,6 +33,16 @@ def read_toml(path: str) -> dict:
         return {}
 
 
+def read_requirements(path: str) -> str:
+    """requirements.txt as pip reads it: a BOM names the encoding (UTF-8, UTF-16, UTF-32), else UTF-8."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def find_venv(root: str) -> dict | None:
     for name in (".venv", "venv", "env", ".env-venv"):
         d = os.path.join(root, name)
@@ -49,7 +59,9 @@ def find_venv(root: str) -> dict | None:
                         for entry in os.listdir(sp):
                             if entry.endswith(".dist-info"):
                                 installed.add(normalize(entry[: -len(".dist-info")].rsplit("-", 1)[0]))
-            return {"dir": name, "python": py, "installed": sorted(installed)}
+            with open(os.path.join(d, "pyvenv.cfg"), encoding="utf-8", errors="replace") as fh:
+                made_by_uv = any(line.split("=")[0].strip() == "uv" for line in fh)
+            return {"dir": name, "python": py, "installed": sorted(installed), "madeBy": "uv" if made_by_uv else "venv"}
     return None
 
 
@@ -64,20 +76,25 @@ def detect_manager(root: str) -> dict:
     elif "poetry" in tool or os.path.exists(os.path.join(root, "poetry.lock")):
         kind, why = "poetry", "[tool.poetry] in pyproject.toml" if "poetry" in tool else "poetry.lock"
         deps += [{"name": normalize(n), "extras": []} for n in tool.get("poetry", {}).get("dependencies", {}) if n != "python"]
-    elif "project" in pyproject:
+    elif "project" in pyproject and not (venv and venv["madeBy"] == "venv"):
         kind, why = "uv", "pyproject.toml with a [project] table"
+    elif "project" in pyproject and not os.path.exists(os.path.join(root, "requirements.txt")):
+        # A venv made by `python -m venv` and `pip install`, no uv.lock: pip it stays.
+        kind, why = "pip", f"pyproject.toml with a [project] table and {venv['dir']}/ made by python -m venv (no uv.lock)"
     elif os.path.exists(os.path.join(root, "requirements.txt")):
         kind, why = "pip", "requirements.txt" + (f" and {venv['dir']}/" if venv else "")
-        with open(os.path.join(root, "requirements.txt"), encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                line = line.split("#")[0].strip()
-                if line and not line.startswith("-"):
-                    r = requirement(line)
-                    if r:
-                        deps.append(r)
+        for line in read_requirements(os.path.join(root, "requirements.txt")).splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                r = requirement(line)
+                if r:
+                    deps.append(r)
     else:
         kind, why = "unknown", "no uv.lock, pyproject.toml or requirements.txt"
-    return {"kind": kind, "evidence": why, "dependencies": deps, "venv": venv}
+    manifest = None
+    if kind == "pip":
+        manifest = "requirements.txt" if os.path.exists(os.path.join(root, "requirements.txt")) else "pyproject.toml"
+    return {"kind": kind, "evidence": why, "dependencies": deps, "venv": venv, "manifest": manifest}
 
 
 # ---------------------------------------------------------------- alembic

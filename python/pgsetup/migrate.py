@@ -2,7 +2,7 @@
 
 Run by pg-setup with the project's interpreter, in the project folder (python/migrate.py). Input (stdin, JSON):
   {"mode": "initial" | "upgrade", "message": str, "settings": {"module", "name", "expr"},
-   "base": {"module", "name"}, "models": [module, ...]}
+   "base": {"module", "name"}, "models": [module, ...], "sysPath": [dir, ...]}
 Environment: the app's URL under its env key (read through the app's own settings), and
 PGSETUP_SCRATCH_URL when the real database already holds tables but no alembic_version.
 Prints one JSON line: what was done, the head revision and the tables of the metadata.
@@ -23,8 +23,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, pool
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import create_engine, inspect, pool
 
 SCHEMA_MISMATCH = 3
 
@@ -75,63 +74,107 @@ def run_with(cfg: Config, conn, fn, *args, **kwargs):
         cfg.attributes.pop("connection", None)
 
 
-async def main() -> dict:
-    req = json.load(sys.stdin)
-    url, metadata = load(req)
+def work(req: dict, cfg: Config, metadata, conn, on_scratch) -> dict:
+    """The migration on one sync connection (an async engine hands one through run_sync).
+
+    `on_scratch(fn)` runs fn on a connection to the empty scratch database.
+    """
     tables = sorted(metadata.tables)
-    if not tables:
-        return {"error": "no-tables", "detail": "the models define no tables (are the model modules imported?)"}
-    cfg = Config("alembic.ini")
     script = ScriptDirectory.from_config(cfg)
-    engine = create_async_engine(url, poolclass=pool.NullPool)
-    scratch_url = os.environ.get("PGSETUP_SCRATCH_URL")
     result = {"tables": tables}
+    existing = inspect(conn).get_table_names()
+    if req["mode"] == "upgrade" or script.get_heads():
+        run_with(cfg, conn, command.upgrade, "head")
+        result["action"] = "upgraded"
+    elif os.environ.get("PGSETUP_SCRATCH_URL") and (set(existing) - {"alembic_version"}):
+        present = [t for t in tables if t.split(".")[-1] in existing]
+        diffs = blocking_diffs(conn, metadata) if present else []
+        if diffs:
+            return {"error": "schema-differs", "diffs": diffs, "present": present}
+        # The real database has the tables already: autogenerate against an empty one.
+        rev = on_scratch(lambda c: run_with(cfg, c, command.revision, message=req["message"], autogenerate=True))
+        result["revisionFile"] = rev.path
+        if present:
+            run_with(cfg, conn, command.stamp, "head")
+            result["action"] = "stamped"
+            result["kept"] = present
+        else:
+            run_with(cfg, conn, command.upgrade, "head")
+            result["action"] = "created"
+    else:
+        rev = run_with(cfg, conn, command.revision, message=req["message"], autogenerate=True)
+        run_with(cfg, conn, command.upgrade, "head")
+        result["revisionFile"] = rev.path
+        result["action"] = "created"
+    conn.commit()
+    result["current"] = MigrationContext.configure(conn).get_current_heads()
+    return result
+
+
+def is_async_url(url: str) -> bool:
+    """asyncpg can only run async; psycopg (and psycopg2) serve a plain sync engine, which
+    needs no greenlet: a sync app may not have it installed."""
+    return "+asyncpg" in url.split("://", 1)[0]
+
+
+def run_sync_engine(req: dict, cfg: Config, url: str, metadata) -> dict:
+    def on_scratch(fn):
+        scratch = create_engine(os.environ["PGSETUP_SCRATCH_URL"], poolclass=pool.NullPool)
+        try:
+            with scratch.connect() as c:
+                return fn(c)
+        finally:
+            scratch.dispose()
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return work(req, cfg, metadata, conn, on_scratch)
+    finally:
+        engine.dispose()
+
+
+async def run_async_engine(req: dict, cfg: Config, url: str, metadata) -> dict:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.util import await_only
+
+    async def scratch_run(fn):
+        scratch = create_async_engine(os.environ["PGSETUP_SCRATCH_URL"], poolclass=pool.NullPool)
+        try:
+            async with scratch.connect() as c:
+                return await c.run_sync(fn)
+        finally:
+            await scratch.dispose()
+
+    engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as conn:
-            existing = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            if req["mode"] == "upgrade" or script.get_heads():
-                await conn.run_sync(lambda c: run_with(cfg, c, command.upgrade, "head"))
-                result["action"] = "upgraded"
-            elif scratch_url and (set(existing) - {"alembic_version"}):
-                present = [t for t in tables if t.split(".")[-1] in existing]
-                diffs = await conn.run_sync(lambda c: blocking_diffs(c, metadata)) if present else []
-                if diffs:
-                    return {"error": "schema-differs", "diffs": diffs, "present": present}
-                # The real database has the tables already: autogenerate against an empty one.
-                scratch = create_async_engine(scratch_url, poolclass=pool.NullPool)
-                try:
-                    async with scratch.connect() as sconn:
-                        rev = await sconn.run_sync(lambda c: run_with(cfg, c, command.revision, message=req["message"], autogenerate=True))
-                finally:
-                    await scratch.dispose()
-                result["revisionFile"] = rev.path
-                if present:
-                    await conn.run_sync(lambda c: run_with(cfg, c, command.stamp, "head"))
-                    result["action"] = "stamped"
-                    result["kept"] = present
-                else:
-                    await conn.run_sync(lambda c: run_with(cfg, c, command.upgrade, "head"))
-                    result["action"] = "created"
-            else:
-                def revise_and_upgrade(c):
-                    rev = run_with(cfg, c, command.revision, message=req["message"], autogenerate=True)
-                    run_with(cfg, c, command.upgrade, "head")
-                    return rev
-
-                rev = await conn.run_sync(revise_and_upgrade)
-                result["revisionFile"] = rev.path
-                result["action"] = "created"
-            await conn.commit()
-            result["current"] = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
+            # Inside run_sync a coroutine can still be awaited with await_only (same greenlet).
+            return await conn.run_sync(lambda c: work(req, cfg, metadata, c, lambda fn: await_only(scratch_run(fn))))
     finally:
         await engine.dispose()
-    result["heads"] = list(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def main() -> dict:
+    req = json.load(sys.stdin)
+    for p in reversed(req.get("sysPath") or []):
+        sys.path.insert(0, os.path.abspath(p))
+    url, metadata = load(req)
+    if not metadata.tables:
+        return {"error": "no-tables", "detail": "the models define no tables (are the model modules imported?)"}
+    cfg = Config("alembic.ini")
+    if is_async_url(url):
+        if sys.platform == "win32":
+            asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
+        result = asyncio.run(run_async_engine(req, cfg, url, metadata))
+    else:
+        result = run_sync_engine(req, cfg, url, metadata)
+    if "error" not in result:
+        result["heads"] = list(ScriptDirectory.from_config(cfg).get_heads())
     return result
 
 
 def cli() -> None:
-    if sys.platform == "win32":
-        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
-    out = asyncio.run(main())
+    out = main()
     print(json.dumps(out, default=str))
     sys.exit(SCHEMA_MISMATCH if "error" in out else 0)

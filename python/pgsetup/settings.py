@@ -73,6 +73,8 @@ def settings_fields(m: Module, cls: ast.ClassDef) -> tuple[list[dict], str, bool
             for sub in node.body:
                 if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "env_prefix" for t in sub.targets):
                     prefix = const_str(sub.value) or prefix
+                if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "case_sensitive" for t in sub.targets) and isinstance(sub.value, ast.Constant):
+                    case_sensitive = bool(sub.value.value)
     return fields, prefix, case_sensitive
 
 
@@ -109,6 +111,70 @@ def settings_instances(modules: list[Module], cls_name: str, cls_module: str) ->
     return out
 
 
+def env_file_config(m: Module, cls: ast.ClassDef, head_line: int, indent: int) -> dict:
+    """Whether the class reads an env file, and if not, the text edits that make it read `.env`.
+
+    Without env_file a settings class only sees real environment variables, so the URL pg-setup
+    writes to .env never reaches the app ("Field required" once the SQLite default is gone).
+    """
+    for node in cls.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id == "model_config" and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.Call):
+                keys = {kw.arg: kw.value for kw in v.keywords if kw.arg}
+                return config_result(m, "model_config", keys.get("env_file"), "extra" in keys, v, [*v.args, *v.keywords], "{k}={v}")
+            if isinstance(v, ast.Dict):
+                keys = {const_str(k): val for k, val in zip(v.keys, v.values) if k is not None}
+                items = [val for val in v.values]
+                return config_result(m, "model_config", keys.get("env_file"), "extra" in keys, v, items, '"{k}": {v}')
+            return {"reads": None, "style": "model_config", "value": None, "edits": []}
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            keys = {t.id: sub.value for sub in node.body if isinstance(sub, ast.Assign) for t in sub.targets if isinstance(t, ast.Name)}
+            if "env_file" in keys:
+                return {"reads": True, "style": "Config", "value": const_str(keys["env_file"]), "edits": []}
+            last = node.body[-1]
+            pad = " " * m.col(last.lineno, last.col_offset)
+            text = f'{pad}env_file = ".env"\n' + ("" if "extra" in keys else f'{pad}extra = "ignore"\n')
+            return {"reads": False, "style": "Config", "value": None, "edits": [{"line": last.end_lineno + 1, "col": 0, "text": text}]}
+    # No configuration at all: add the tutorial's model_config (and import SettingsConfigDict),
+    # after the docstring's blank line when there is one.
+    pad = " " * indent
+    if head_line < len(m.lines) and m.lines[head_line].strip() == "":
+        head_line += 1
+    imp = next((n for n in m.tree.body if isinstance(n, ast.ImportFrom) and n.module == "pydantic_settings"), None)
+    if imp is None:
+        text = f'{pad}class Config:\n{pad}    env_file = ".env"\n{pad}    extra = "ignore"\n\n'
+        return {"reads": False, "style": "none", "value": None, "edits": [{"line": head_line + 1, "col": 0, "text": text}]}
+    edits = [{"line": head_line + 1, "col": 0, "text": f'{pad}model_config = SettingsConfigDict(env_file=".env", extra="ignore")\n\n'}]
+    if not any((a.asname or a.name) == "SettingsConfigDict" for a in imp.names):
+        last = imp.names[-1]
+        edits.append({"line": last.end_lineno, "col": m.col(last.end_lineno, last.end_col_offset), "text": ", SettingsConfigDict"})
+    return {"reads": False, "style": "none", "value": None, "edits": edits}
+
+
+def config_result(m: Module, style: str, env_file, has_extra: bool, node: ast.expr, items: list, fmt: str) -> dict:
+    if env_file is not None:
+        return {"reads": True, "style": style, "value": const_str(env_file), "edits": []}
+    new = [fmt.format(k="env_file", v='".env"')] + ([] if has_extra else [fmt.format(k="extra", v='"ignore"')])
+    close_line, close_col = node.end_lineno, m.col(node.end_lineno, node.end_col_offset) - 1
+    if not items:
+        return {"reads": False, "style": style, "value": None, "edits": [{"line": close_line, "col": close_col, "text": ", ".join(new)}]}
+    last = items[-1]
+    end_col = m.col(last.end_lineno, last.end_col_offset)
+    after = m.lines[last.end_lineno - 1][end_col:]
+    if last.end_lineno == close_line:
+        # One line (or the closing bracket right after the last item): append after it.
+        return {"reads": False, "style": style, "value": None, "edits": [{"line": last.end_lineno, "col": end_col, "text": "".join(f", {n}" for n in new)}]}
+    # One item a line, as the project wrote it: one new line each, trailing commas kept.
+    pad = " " * m.col(last.lineno, last.col_offset) if m.is_alone_expr(last) else " " * 4
+    edits = []
+    if not after.lstrip().startswith(","):
+        edits.append({"line": last.end_lineno, "col": end_col, "text": ","})
+    edits.append({"line": last.end_lineno + 1, "col": 0, "text": "".join(f"{pad}{n},\n" for n in new)})
+    return {"reads": False, "style": style, "value": None, "edits": edits}
+
+
 def find_settings(modules: list[Module], overrides: dict) -> dict | None:
     wanted = overrides.get("settings")  # "module:obj" or "module:func()"
     want_field = overrides.get("urlField")
@@ -129,7 +195,7 @@ def find_settings(modules: list[Module], overrides: dict) -> dict | None:
                 url = f
                 break
         if url:
-            url["envKey"] = url["alias"] or (prefix + url["name"]).upper()
+            url["envKey"] = url["alias"] or (prefix + url["name"] if case_sensitive else (prefix + url["name"]).upper())
         body_last = cls.body[-1]
         last_field = max((f["span"]["endLine"] for f in fields), default=None)
         first = cls.body[0]
@@ -151,6 +217,7 @@ def find_settings(modules: list[Module], overrides: dict) -> dict | None:
             "replacePassLine": first.lineno if only_pass else None,
             "indent": m.col(first.lineno, first.col_offset) if first else 4,
             "lastLine": body_last.end_lineno,
+            "envFile": env_file_config(m, cls, first.end_lineno if has_doc else first.lineno - 1, m.col(first.lineno, first.col_offset)),
         })
     if not candidates:
         return None
@@ -159,3 +226,35 @@ def find_settings(modules: list[Module], overrides: dict) -> dict | None:
 
 
 # ---------------------------------------------------------------- declarative base and models
+
+
+def describe_target(modules: list[Module], wanted: str | None) -> dict | None:
+    """What `--settings module:obj` names, in words, for when it is not a settings instance."""
+    if not wanted:
+        return None
+    mod, _, obj = wanted.partition(":")
+    name = obj.rstrip("()")
+    m = next((x for x in modules if x.name == mod), None)
+    if m is None:
+        return {"kind": "no-module", "text": f"no module {mod} in the project"}
+    settings_names = {cls.name for _, cls in settings_classes(modules)}
+    for node in m.tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            returns = [terminal(r.value.func) for r in ast.walk(node) if isinstance(r, ast.Return) and isinstance(r.value, ast.Call)]
+            if any(r in settings_names for r in returns):
+                return {"kind": "settings", "text": f"a function returning a settings instance in {m.rel}"}
+            return {"kind": "function", "text": f"a function def {name}() in {m.rel}:{node.lineno} that returns no BaseSettings instance"}
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            kind = "the settings class itself (pass its instance)" if name in settings_names else "a class that is not a BaseSettings subclass"
+            return {"kind": "class", "text": f"{kind}: class {name} in {m.rel}:{node.lineno}"}
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.Call) and terminal(v.func) in settings_names:
+                return {"kind": "settings", "text": f"a settings instance in {m.rel}"}
+            value = const_str(v)
+            if value is not None and re.match(r"^[a-z][a-z0-9+]*://", value, re.I):
+                return {"kind": "url-constant", "text": f"a URL constant {name} = {value!r} in {m.rel}:{node.lineno}"}
+            what = f"{terminal(v.func)}(...)" if isinstance(v, ast.Call) else type(v).__name__.lower()
+            return {"kind": "other", "text": f"{name} = {what} in {m.rel}:{node.lineno}, not a settings instance"}
+    return {"kind": "no-name", "text": f"no top-level {name} in {m.rel}"}

@@ -44,15 +44,46 @@ class Module:
         after = last[self.col(node.end_lineno, node.end_col_offset):].strip()
         return before.strip() == "" and (after == "" or after.startswith("#"))
 
+    def is_alone_expr(self, node: ast.AST) -> bool:
+        """True when the node starts its line (only indentation before it)."""
+        return self.lines[node.lineno - 1][: self.col(node.lineno, node.col_offset)].strip() == ""
+
 
 def is_test_file(rel: str) -> bool:
     base = os.path.basename(rel)
     return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py"
 
 
+def imports_src(tree: ast.Module) -> bool:
+    """`from src.db import ...` / `import src.main`: the app is started as `uvicorn src.main:app`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module and (node.module == "src" or node.module.startswith("src.")):
+            return True
+        if isinstance(node, ast.Import) and any(a.name == "src" or a.name.startswith("src.") for a in node.names):
+            return True
+    return False
+
+
 def load_modules(root: str) -> tuple[list[Module], list[dict]]:
+    modules, errors = load_sources(root, strip_src=False)
+    # A src/ folder that is not itself a package, whose code never imports `src.`: its modules
+    # are imported from src/ (`--app-dir src`, or the package installed from src/).
+    if src_import_root(root, modules) == "src":
+        modules, errors = load_sources(root, strip_src=True)
+    return modules, errors
+
+
+def src_import_root(root: str, modules: list[Module]) -> str:
+    """The folder the app imports its modules from: `src` for a src layout, else `.`."""
+    if not os.path.isdir(os.path.join(root, "src")) or os.path.exists(os.path.join(root, "src", "__init__.py")):
+        return "."
+    if not any(m.rel.startswith("src/") for m in modules):
+        return "."
+    return "." if any(imports_src(m.tree) for m in modules) else "src"
+
+
+def load_sources(root: str, strip_src: bool) -> tuple[list[Module], list[dict]]:
     modules, errors = [], []
-    src_layout = os.path.isdir(os.path.join(root, "src")) and not os.path.exists(os.path.join(root, "src", "__init__.py"))
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
         for fn in sorted(filenames):
@@ -63,7 +94,7 @@ def load_modules(root: str) -> tuple[list[Module], list[dict]]:
             if is_test_file(rel):
                 continue
             dotted = rel[:-3]
-            if src_layout and dotted.startswith("src/"):
+            if strip_src and dotted.startswith("src/"):
                 dotted = dotted[4:]
             parts = dotted.split("/")
             if parts[-1] == "__init__":

@@ -7,6 +7,7 @@ import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
 import { envFilePath, resolveOptions } from '../options/resolve.js';
 import { acquireLock } from '../state/lock.js';
+import { settleProjectEnvKey } from './project-phase.js';
 
 export interface CommandResult {
   exitCode: number;
@@ -29,12 +30,16 @@ export async function runCommand(flags: Flags): Promise<CommandResult> {
 
 async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
   const envText = await readTextIfExists(envFilePath(flags, process.cwd()));
+  // The key the app's settings read is settled before the env file is read under it: reading
+  // DATABASE_URL on a SQLALCHEMY_DATABASE_URI project made a re-run reset the password.
+  const projectEnvKey = flags['env-key'] ?? (['setup', 'doctor'].includes(flags.command) ? await settleProjectEnvKey(flags, process.cwd()) : undefined);
   const { options, given } = resolveOptions({
     flags,
     env: process.env,
     cwd: process.cwd(),
     stdinIsTTY: Boolean(process.stdin.isTTY),
-    envFileValue: envText === undefined ? undefined : readEnvValue(envText, flags['env-key'] ?? 'DATABASE_URL'),
+    envFileValue: envText === undefined ? undefined : readEnvValue(envText, projectEnvKey ?? 'DATABASE_URL'),
+    projectEnvKey,
   });
   const out = createOutput(options.json);
   switch (options.command) {

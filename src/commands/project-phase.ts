@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
@@ -7,6 +7,8 @@ import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { AdminSql } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
+import type { AnalysisOverrides, ProjectAnalysis } from '../project/analysis.js';
+import type { Flags } from '../options/parse.js';
 
 /** What the pre-flight decided about the Python project, before anything changed. */
 export interface ProjectPlan {
@@ -19,6 +21,8 @@ export interface ProjectPlan {
   sqliteFiles: { path: string; rows: number | null }[];
   /** SQLite-only workarounds to check by hand, `file:line: why`, for the summary. */
   review: string[];
+  /** The app's own start command (`uv run uvicorn app.main:app`), for "Next steps". */
+  startCommand?: string | undefined;
 }
 
 const DISABLED: ProjectPlan = { enabled: false, approved: false, changes: [], sqliteFiles: [], review: [] };
@@ -36,8 +40,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     }
     return DISABLED;
   }
-  const { analyzeProject } = await import('../project/analysis.js');
-  const analysis = await analyzeProject(opts.projectDir, opts);
+  const analysis = await analyzeOnce(opts.projectDir, opts);
   if (!analysis.isSqlalchemy) {
     if (opts.migrations === 'alembic') {
       throw new UserError(`No SQLAlchemy code found in ${opts.projectDir}.`, { hint: 'Pass --base module:Base and --models, or --migrations none.', exitCode: ExitCode.project });
@@ -45,11 +48,21 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
     return DISABLED;
   }
   requireManagerTool(analysis.manager.kind, analysis.manager.evidence);
-  const environKey = analysis.settings ? undefined : analysis.urlSources?.find((u) => u.environ)?.environ?.envKey;
-  const fieldKey = analysis.settings?.urlField?.envKey ?? environKey;
-  if (fieldKey && fieldKey !== opts.envKey && !opts.envKeyGiven) {
-    out.info(environKey ? `The app reads ${fieldKey} from the environment; pg-setup writes that key.` : `The settings field ${analysis.settings?.urlField?.name} reads ${fieldKey}; pg-setup writes that key.`);
-    opts.envKey = fieldKey;
+  const target = analysis.settingsTarget;
+  if (opts.settings && target && target.kind !== 'settings' && target.kind !== 'url-constant') {
+    throw usageError(`--settings ${opts.settings} does not name a settings object: found ${target.text}.`, 'Pass --settings module:obj naming the settings instance (settings = Settings()) or module:get_settings() for a factory.');
+  }
+  const { isSyncApp } = await import('../project/alembic-scaffold.js');
+  if (opts.driver === 'asyncpg' && isSyncApp(analysis)) {
+    // Never convert an app from sync to async: its create_engine needs a sync driver.
+    throw usageError(`The app uses a sync engine (create_engine in ${analysis.engines[0]!.file}), which asyncpg cannot serve.`, 'Pass --driver psycopg (psycopg 3 serves sync and async engines).');
+  }
+  const { startCommand } = await import('../project/dependencies.js');
+  const start = startCommand(analysis);
+  // The env key was settled from this same analysis before the env file was read (settleProjectEnvKey).
+  const appKey = projectEnvKey(analysis);
+  if (appKey && appKey === opts.envKey && appKey !== 'DATABASE_URL' && !opts.envKeyGiven) {
+    out.info(analysis.settings?.urlField ? `The settings field ${analysis.settings.urlField.name} reads ${appKey}; pg-setup writes that key.` : `The app reads ${appKey} from the environment; pg-setup writes that key.`);
   }
   const seen = new Set<string>();
   const sqliteFiles = analysis.sqlite
@@ -58,15 +71,16 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   // Flagged, never edited: only the author knows what the value meant.
   const review = (analysis.sqliteQuirks ?? []).map((q) => `${q.file}:${q.line}: ${q.text}: ${q.message}`);
   for (const line of review) out.warn(`Check ${line}.`);
-  if (opts.dryRun) return { enabled: true, approved: false, changes: [], sqliteFiles, review };
+  const found = { sqliteFiles, review, startCommand: start };
+  if (opts.dryRun) return { enabled: true, approved: false, changes: [], ...found };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
-  if (changes.length === 0) return { enabled: true, approved: true, changes: [], sqliteFiles, review };
+  if (changes.length === 0) return { enabled: true, approved: true, changes: [], ...found };
   if (!opts.yes && !opts.interactive) {
     const files = changes.map((c) => c.file).join(', ');
     throw usageError(`pg-setup would change ${files} to read the URL from the settings and drop create_all, and needs your consent.`, 'Pass --yes to apply the changes (see them first with --dry-run), or --migrations none to leave the code alone.');
   }
-  return { enabled: true, approved: opts.yes, changes: changes.map((c) => ({ file: c.file, diff: c.diff })), sqliteFiles, review };
+  return { enabled: true, approved: opts.yes, changes: changes.map((c) => ({ file: c.file, diff: c.diff })), ...found };
 }
 
 /**
@@ -88,6 +102,43 @@ export async function confirmProjectChanges(plan: ProjectPlan, opts: Options, ou
   if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { ...plan, approved: true };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
+}
+
+const analyses = new Map<string, Promise<ProjectAnalysis>>();
+
+/** One analysis per project folder and overrides in a run: the env key and the plan read the same one. */
+export function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
+  const picked = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
+  const key = `${projectDir}\0${JSON.stringify(picked)}`;
+  let p = analyses.get(key);
+  if (!p) {
+    p = import('../project/analysis.js').then(({ analyzeProject }) => analyzeProject(projectDir, picked));
+    analyses.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * The env key the project's settings read (SQLALCHEMY_DATABASE_URI, ...), from the analysis,
+ * before any option is resolved: the env file is then read under the key the app uses.
+ * Undefined when there is no project, no URL field, or the analysis fails (setup reports it later).
+ */
+export async function settleProjectEnvKey(flags: Flags, cwd: string): Promise<string | undefined> {
+  const projectDir = resolve(cwd, flags['project-dir'] ?? '.');
+  try {
+    if (!looksLikePythonProject(projectDir)) return undefined;
+    const models = flags.models?.split(',').map((m) => m.trim()).filter(Boolean);
+    const a = await analyzeOnce(projectDir, { settings: flags.settings, urlField: flags['url-field'], base: flags.base, models });
+    return a.isSqlalchemy ? projectEnvKey(a) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The env key the app itself reads: its settings field's, else the one its os.getenv/os.environ names. */
+function projectEnvKey(a: ProjectAnalysis): string | undefined {
+  if (a.settings) return a.settings.urlField?.envKey ?? undefined;
+  return a.urlSources?.find((u) => u.environ)?.environ?.envKey ?? undefined;
 }
 
 /** The project's own package manager must be here before anything changes (uv add, poetry add). */
@@ -112,6 +163,7 @@ function projectContext(opts: Options, url: string, admin: () => Promise<AdminSq
   return {
     projectDir: opts.projectDir,
     envKey: opts.envKey,
+    envFileRel: relative(opts.projectDir, opts.envFile).split(sep).join('/'),
     databaseUrl: url,
     driver: opts.driver,
     yes: approved || opts.yes,

@@ -20,7 +20,7 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import { countAssignments, mergeEnvExample, mergeEnvKey, placeholderUrl, readEnvValue } from '../files/env-file.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { appendGitignore, gitignoreCovers } from '../files/gitignore.js';
-import { checkWritable, readTextIfExists, writeFileAtomic } from '../files/writer.js';
+import { checkWritable, makePrivate, readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import { addSecret } from '../io/secrets.js';
 import { style, type Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
@@ -124,7 +124,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
       url: maskUrl(url),
       steps: outcomes,
       warnings: out.warnings,
-      nextSteps: nextSteps(opts),
+      nextSteps: nextSteps(opts, project.startCommand),
       review: project.review,
     };
     printSummary(result, out);
@@ -380,12 +380,15 @@ function provisionSteps(
       if (merged.action === 'replace' && !d.envReplaceAllowed) {
         throw usageError(`${opts.envKey} in ${opts.envFile} changed while pg-setup ran.`, 'Run pg-setup again.');
       }
+      // Others could read the password once it is in: tighten the mode first.
+      const was = text === undefined ? undefined : await makePrivate(opts.envFile);
+      const tightened = was === undefined ? '' : `; mode tightened from ${was.toString(8)} to ${(was & 0o700).toString(8)} (it holds the password)`;
       const backup = await writeFileAtomic(opts.envFile, merged.content, {
         mode: 0o600,
         backupRoot: merged.action === 'replace' ? opts.projectDir : undefined,
       });
       if (text === undefined) return 'created (mode 600)';
-      return merged.action === 'replace' ? `replaced (backup: ${relative(opts.projectDir, backup ?? '')})` : 'added';
+      return (merged.action === 'replace' ? `replaced (backup: ${relative(opts.projectDir, backup ?? '')})` : 'added') + tightened;
     },
     describe: () => [`${opts.envKey}=${maskUrl(url)}`],
   };
@@ -432,9 +435,10 @@ function provisionSteps(
   return [roleStep, dbStep, verifyStep, envStep, exampleStep, gitignoreStep];
 }
 
-function nextSteps(opts: Options): string[] {
+function nextSteps(opts: Options, start: string | undefined): string[] {
   const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
-  return [`Your app reads ${opts.envKey} from ${envRel}; start it as usual, e.g. uv run uvicorn main:app --reload`, 'Check everything at any time: npx pg-setup doctor'];
+  const how = start ? `start it as usual: ${start}` : 'start it as usual';
+  return [`Your app reads ${opts.envKey} from ${envRel}; ${how}`, 'Check everything at any time: npx pg-setup doctor'];
 }
 
 function printSummary(r: SetupResult, out: Output): void {

@@ -138,6 +138,27 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     },
   },
   {
+    id: 'settings-env',
+    title: 'the app settings read the URL from the env file',
+    async run(ctx) {
+      const a = await projectAnalysis(ctx);
+      if (!a?.isSqlalchemy) return skip('no SQLAlchemy project here');
+      const s = a.settings;
+      if (!s) return skip('no settings class (the URL comes from elsewhere)');
+      const f = s.urlField;
+      const name = `${s.module}.${s.className}`;
+      if (!f) return fail(`${name} has no URL field`, RERUN);
+      const same = s.caseSensitive ? f.envKey === ctx.opts.envKey : f.envKey.toUpperCase() === ctx.opts.envKey.toUpperCase();
+      if (!same) return fail(`${name}.${f.name} reads ${f.envKey}, but ${envRel(ctx)} holds ${ctx.opts.envKey}`, `npx pg-setup --env-key ${f.envKey}`);
+      // Read from the code, as the analyzer does: nothing of the app is imported.
+      const env = s.envFile;
+      if (env?.reads === false) return fail(`${name} reads no env file (no env_file in its config), so ${f.envKey} in ${envRel(ctx)} never reaches the app`, RERUN);
+      if (env?.value && env.value !== envRel(ctx)) return fail(`${name} reads ${env.value}, not ${envRel(ctx)}`, `Pass --env-file ${env.value}, or set env_file=".env" in ${s.file}.`);
+      if (f.defaultIsSqlite) return fail(`${name}.${f.name} still falls back to SQLite (${f.default})`, RERUN);
+      return pass(`${name}.${f.name} <- ${f.envKey} in ${env?.value ?? envRel(ctx)}`);
+    },
+  },
+  {
     id: 'alembic',
     title: 'Alembic wired (env.py imports the models, URL from settings) and at head',
     async run(ctx) {
@@ -176,7 +197,7 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     async run(ctx) {
       const a = await projectAnalysis(ctx);
       if (!a?.isSqlalchemy) return skip('no SQLAlchemy project here');
-      const startup = a.createAll.filter((c) => c.inStartup);
+      const startup = a.createAll.filter((c) => c.inStartup && !c.isCall);
       if (startup.length === 0) return pass('migrations own the schema');
       const where = startup.map((c) => `${c.file}:${c.line}`).join(', ');
       return fail(`create_all still runs at start-up (${where})`, 'Run npx pg-setup --yes to remove it (a backup is kept), or delete the call by hand and keep engine.dispose().');
@@ -192,10 +213,10 @@ function projectAnalysis(ctx: DoctorContext): Promise<ProjectAnalysis | undefine
   let p = analyses.get(ctx);
   if (!p) {
     p = (async () => {
-      const { looksLikePythonProject } = await import('../commands/project-phase.js');
+      const { analyzeOnce, looksLikePythonProject } = await import('../commands/project-phase.js');
       if (!looksLikePythonProject(ctx.opts.projectDir)) return undefined;
-      const { analyzeProject } = await import('../project/analysis.js');
-      return analyzeProject(ctx.opts.projectDir, ctx.opts);
+      // The same analysis that settled the env key before the env file was read.
+      return analyzeOnce(ctx.opts.projectDir, ctx.opts);
     })();
     analyses.set(ctx, p);
   }

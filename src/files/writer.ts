@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { access, copyFile, lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { access, chmod, copyFile, lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { forgetOnExit, removeOnExit } from '../io/exit-cleanup.js';
@@ -42,7 +42,7 @@ export function makeStamp(date = new Date()): string {
  * link stays a link); a read-only file or a directory in the way is refused with a clear error.
  * Returns the backup path when one was made.
  */
-export async function writeFileAtomic(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array, opts: WriteOptions = {}): Promise<string | undefined> {
   if (opts.mkdirs) await mkdir(dirname(path), { recursive: true });
   const { target, existing } = await checkWritable(path);
   let backup: string | undefined;
@@ -54,7 +54,7 @@ export async function writeFileAtomic(path: string, content: string, opts: Write
   removeOnExit(tmp);
   try {
     fh = await open(tmp, 'wx', mode);
-    await fh.writeFile(content, 'utf8');
+    await fh.writeFile(content, typeof content === 'string' ? 'utf8' : undefined);
     await fh.sync();
     await fh.close();
     fh = undefined;
@@ -73,6 +73,18 @@ export async function writeFileAtomic(path: string, content: string, opts: Write
     });
   }
   return backup;
+}
+
+/**
+ * Make an existing file readable by its owner only (before a secret goes in). Returns the old
+ * mode when it was changed, undefined when the file is absent or already private.
+ */
+export async function makePrivate(path: string): Promise<number | undefined> {
+  const target = await resolveTarget(path);
+  const st = await stat(target).catch(() => undefined);
+  if (!st || (st.mode & 0o077) === 0) return undefined;
+  await chmod(target, st.mode & 0o700);
+  return st.mode & 0o7777;
 }
 
 /**

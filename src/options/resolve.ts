@@ -15,6 +15,8 @@ export interface ResolveInput {
   stdinIsTTY: boolean;
   /** The value of the env key already in the env file, if any (read by the caller). */
   envFileValue?: string | undefined;
+  /** The env key the project's settings read (from the analysis), used when --env-key is absent. */
+  projectEnvKey?: string | undefined;
 }
 
 /** Which values the user gave (so prompts ask only for the rest). */
@@ -79,7 +81,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     if (!parseUrl(adminUrl)) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
   }
 
-  const envKey = flags['env-key'] ?? 'DATABASE_URL';
+  const envKey = flags['env-key'] ?? input.projectEnvKey ?? 'DATABASE_URL';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envKey)) throw usageError(`"${envKey}" is not a valid environment variable name.`, 'Pass --env-key with letters, digits and underscores, e.g. --env-key DATABASE_URL.');
 
   const timeoutSec = flags.timeout === undefined ? 60 : Number(flags.timeout);

@@ -10,6 +10,19 @@ export interface EnvPyInputs {
   url: UrlSource;
   base: Pick<BaseInfo, 'module' | 'name'>;
   models: string[];
+  /** A sync app (create_engine only) gets Alembic's sync env.py; async apps the async one. */
+  sync?: boolean;
+  /** SQLModel apps: autogenerate writes sqlmodel.sql.sqltypes.AutoString(), so revisions import sqlmodel. */
+  sqlmodel?: boolean;
+  /** The folder the app's own start command imports from (`.`, or `src` for `--app-dir src`). */
+  importRoot?: string;
+  /** How the project runs its tools (`uv run`, `poetry run`, `.venv/bin/`), for the README. */
+  runner?: string;
+}
+
+/** Sync or async, from the engines the app creates: an app is never converted from one to the other. */
+export function isSyncApp(a: ProjectAnalysis): boolean {
+  return a.engines.length > 0 && a.engines.every((e) => e.func === 'create_engine');
 }
 
 /** Names env.py itself binds: an app object with one of these names is imported under an alias. */
@@ -52,12 +65,19 @@ export function renderEnvPy(template: string, i: EnvPyInputs): string {
 export async function renderAlembicFiles(i: EnvPyInputs, dir = 'alembic'): Promise<Record<string, string>> {
   const t = join(templatesDir(), 'alembic');
   const read = (p: string) => readFile(join(t, p), 'utf8');
-  const ini = (await read('alembic.ini')).replace('%(here)s/alembic', `%(here)s/${dir}`);
+  let ini = (await read('alembic.ini')).replace('%(here)s/alembic', `%(here)s/${dir}`);
+  if (i.importRoot && i.importRoot !== '.') ini = ini.replace('prepend_sys_path = .', `prepend_sys_path = ${i.importRoot}`);
+  if (i.sync) ini = ini.replace('`alembic init --template async`', '`alembic init` (generic template)');
+  let mako = await read('alembic/script.py.mako');
+  if (i.sqlmodel) mako = mako.replace('import sqlalchemy as sa\n', 'import sqlalchemy as sa\nimport sqlmodel\n');
+  let readme = await read('alembic/README');
+  if (i.sync) readme = readme.replace('an async SQLAlchemy app', 'a SQLAlchemy app');
+  if (i.runner && i.runner !== 'uv run ') readme = readme.replaceAll('  uv run alembic', `  ${i.runner}alembic`);
   return {
     'alembic.ini': ini,
-    [`${dir}/env.py`]: renderEnvPy(await read('alembic/env.py'), i),
-    [`${dir}/script.py.mako`]: await read('alembic/script.py.mako'),
-    [`${dir}/README`]: await read('alembic/README'),
+    [`${dir}/env.py`]: renderEnvPy(await read(i.sync ? 'env-sync.py' : 'alembic/env.py'), i),
+    [`${dir}/script.py.mako`]: mako,
+    [`${dir}/README`]: readme,
   };
 }
 

@@ -40,6 +40,11 @@ export interface SettingsInfo {
   replacePassLine: number | null;
   indent: number;
   others: string[];
+  /**
+   * Whether the class reads an env file (env_file in model_config or class Config); when it
+   * does not (`reads` false), the insertions that make it read `.env`. null: cannot tell.
+   */
+  envFile?: { reads: boolean | null; style: 'model_config' | 'Config' | 'none'; value: string | null; edits: { line: number; col: number; text: string }[] };
 }
 
 export interface BaseInfo {
@@ -130,11 +135,18 @@ export interface CreateAllCall {
   /** Last line to remove: with a blank line that would otherwise double up. */
   removeTo?: number;
   /** `from x import …` statements whose names only this create_all used. */
-  unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[] }[];
+  unusedImports?: { names: string[]; indexes: number[]; count: number; line: number; endLine: number; alone: boolean; aliasSpans: Span[]; aliasTexts?: string[] }[];
   endLine: number;
   indent: number;
   alone: boolean;
   leavesEmptyBody: boolean;
+  /** False for a helper start-up reaches that a script also calls: its start-up call sites go instead. */
+  remove?: boolean;
+  /** Where the kept helper is also called (file:line). */
+  keptFor?: string[];
+  /** This entry is a start-up call of the helper `calls`, not a create_all. */
+  isCall?: boolean;
+  calls?: string;
 }
 
 export type ManagerKind = 'uv' | 'poetry' | 'pip' | 'unknown';
@@ -145,7 +157,9 @@ export interface ProjectAnalysis {
     kind: ManagerKind;
     evidence: string;
     dependencies: { name: string; extras: string[] }[];
-    venv: { dir: string; python: string; installed: string[] } | null;
+    venv: { dir: string; python: string; installed: string[]; madeBy?: 'uv' | 'venv' } | null;
+    /** pip projects: where new requirements are written. */
+    manifest?: 'requirements.txt' | 'pyproject.toml' | null;
   };
   parseErrors: { file: string; error: string }[];
   settings: SettingsInfo | null;
@@ -168,6 +182,12 @@ export interface ProjectAnalysis {
     heads: string[];
   };
   isSqlalchemy: boolean;
+  /** The folder the app's modules are imported from: `.`, or `src` when the start command uses `--app-dir src`. */
+  importRoot?: string;
+  /** What `--settings module:obj` names, when given: a settings instance, a URL constant, or something else. */
+  settingsTarget?: { kind: 'settings' | 'url-constant' | 'function' | 'class' | 'other' | 'no-module' | 'no-name'; text: string } | null;
+  /** The app's ASGI object (`app.main:app`) and the start command found for it. */
+  asgi?: { module: string; name: string; file: string } | null;
 }
 
 /** Flags that name what the analysis could not find (or found wrongly). */

@@ -7,6 +7,8 @@ export interface ProjectContext extends AnalysisOverrides {
   projectDir: string;
   /** The env var the app reads the URL from (DATABASE_URL unless the settings say otherwise). */
   envKey: string;
+  /** The env file, relative to the project (`.env` unless --env-file names another): what env_file reads. */
+  envFileRel?: string;
   /** The app's URL (a secret): passed to Python only through the environment. */
   databaseUrl: string;
   driver: Driver;

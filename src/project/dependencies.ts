@@ -21,6 +21,8 @@ export interface DependencyPlan {
   commands: Command[];
   /** Lines to append to requirements.txt (pip projects). */
   requirementLines: string[];
+  /** Where those lines go: requirements.txt, or [project].dependencies of pyproject.toml. */
+  manifest?: 'requirements.txt' | 'pyproject.toml';
 }
 
 /** The packages pg-setup needs in the project for a driver and migration choice. */
@@ -61,6 +63,7 @@ export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: bo
       }
       plan.commands.push({ cmd: py, args: ['-m', 'pip', 'install', '--quiet', ...missing, ...notInstalled] });
       plan.requirementLines = missing;
+      plan.manifest = a.manager.manifest ?? 'requirements.txt';
       break;
     }
     default:
@@ -72,12 +75,41 @@ export function planDependencies(a: ProjectAnalysis, driver: Driver, alembic: bo
   return plan;
 }
 
-/** requirements.txt with `lines` appended (keeping its final newline convention). */
-export async function appendRequirements(projectDir: string, lines: string[]): Promise<string> {
-  const path = join(projectDir, 'requirements.txt');
-  const current = await readFile(path, 'utf8');
-  const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-  return `${current}${sep}${lines.join('\n')}\n`;
+/** The encodings pip reads a requirements file in: a BOM names UTF-8, UTF-16 LE or BE; else UTF-8. */
+type TextEncoding = 'utf8' | 'utf8-bom' | 'utf16le' | 'utf16be';
+
+/** Decode a requirements file as pip does, keeping what is needed to write it back the same way. */
+export function decodeRequirements(buf: Buffer): { text: string; encoding: TextEncoding } {
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { text: buf.subarray(3).toString('utf8'), encoding: 'utf8-bom' };
+  if (buf[0] === 0xff && buf[1] === 0xfe) return { text: buf.subarray(2).toString('utf16le'), encoding: 'utf16le' };
+  if (buf[0] === 0xfe && buf[1] === 0xff) return { text: Buffer.from(buf.subarray(2)).swap16().toString('utf16le'), encoding: 'utf16be' };
+  return { text: buf.toString('utf8'), encoding: 'utf8' };
+}
+
+export function encodeRequirements(text: string, encoding: TextEncoding): Buffer {
+  switch (encoding) {
+    case 'utf8-bom':
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    case 'utf16le':
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 'utf16be':
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+    default:
+      return Buffer.from(text, 'utf8');
+  }
+}
+
+/** requirements text with `lines` appended, in its own line endings (CRLF stays CRLF). Pure. */
+export function appendRequirementLines(current: string, lines: string[]): string {
+  const eol = current.includes('\r\n') ? '\r\n' : '\n';
+  const sep = current === '' || current.endsWith('\n') ? '' : eol;
+  return `${current}${sep}${lines.join(eol)}${eol}`;
+}
+
+/** requirements.txt with `lines` appended, as bytes in the file's own encoding and line endings. */
+export async function appendRequirements(projectDir: string, lines: string[]): Promise<Buffer> {
+  const { text, encoding } = decodeRequirements(await readFile(join(projectDir, 'requirements.txt')));
+  return encodeRequirements(appendRequirementLines(text, lines), encoding);
 }
 
 /** How to run Python with the project's packages: its venv, else its manager's runner. */
@@ -90,4 +122,73 @@ export function projectPython(a: ProjectAnalysis): Command {
     hint: 'Create the project venv (uv sync, poetry install, or python3 -m venv .venv + pip install), then run pg-setup again.',
     exitCode: ExitCode.project,
   });
+}
+
+/** How the user runs the project's tools: `uv run `, `poetry run `, or the venv's bin folder. */
+export function runnerPrefix(a: ProjectAnalysis): string {
+  if (a.manager.kind === 'uv') return 'uv run ';
+  if (a.manager.kind === 'poetry') return 'poetry run ';
+  if (a.manager.venv) return process.platform === 'win32' ? `${a.manager.venv.dir}\\Scripts\\` : `${a.manager.venv.dir}/bin/`;
+  return '';
+}
+
+/** The app's start command as the user would type it, from its manager and its ASGI object. */
+export function startCommand(a: ProjectAnalysis): string | undefined {
+  if (!a.asgi) return undefined;
+  const appDir = a.importRoot && a.importRoot !== '.' ? ` --app-dir ${a.importRoot}` : '';
+  return `${runnerPrefix(a)}uvicorn ${a.asgi.module}:${a.asgi.name}${appDir}`;
+}
+
+/**
+ * pyproject.toml with `specs` added to [project].dependencies, in the array's own layout (one
+ * item a line, or all on one line). Pure; undefined when there is no such array to extend.
+ */
+export function addProjectDependencies(toml: string, specs: string[]): string | undefined {
+  const eol = toml.includes('\r\n') ? '\r\n' : '\n';
+  const lines = toml.split(/\r?\n/);
+  let inProject = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const header = /^\s*\[([^\]]+)\]\s*(#.*)?$/.exec(line);
+    if (header) inProject = header[1]!.trim() === 'project';
+    if (!inProject || !/^\s*dependencies\s*=\s*\[/.test(line)) continue;
+    const end = closingBracket(lines, i, line.indexOf('[') + 1);
+    if (!end) return undefined;
+    const quoted = specs.map((s) => `"${s}"`);
+    if (end.line === i) {
+      const open = line.indexOf('[') + 1;
+      const inner = line.slice(open, end.col);
+      const body = inner.trim() === '' ? quoted.join(', ') : `${inner.replace(/,?\s*$/, '')}, ${quoted.join(', ')}`;
+      lines[i] = line.slice(0, open) + body + line.slice(end.col);
+      return lines.join(eol);
+    }
+    // One item a line: new items go before the closing bracket, indented like the last one.
+    let last = end.line - 1;
+    while (last > i && lines[last]!.trim() === '') last--;
+    const indent = last > i ? /^\s*/.exec(lines[last]!)![0] : '    ';
+    if (last > i && !/,\s*(#.*)?$/.test(lines[last]!)) lines[last] = lines[last]!.replace(/(\s*(#.*)?)$/, ',$1');
+    lines.splice(last + 1, 0, ...quoted.map((q) => `${indent}${q},`));
+    return lines.join(eol);
+  }
+  return undefined;
+}
+
+/** Where the array opened at (line, col) closes, skipping brackets inside strings and comments. */
+function closingBracket(lines: string[], line: number, col: number): { line: number; col: number } | undefined {
+  let depth = 1;
+  for (let l = line; l < lines.length; l++) {
+    const text = lines[l]!;
+    let quote: string | undefined;
+    for (let c = l === line ? col : 0; c < text.length; c++) {
+      const ch = text[c]!;
+      if (quote) {
+        if (ch === '\\' && quote === '"') c++;
+        else if (ch === quote) quote = undefined;
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '#') break;
+      else if (ch === '[') depth++;
+      else if (ch === ']' && --depth === 0) return { line: l, col: c };
+    }
+  }
+  return undefined;
 }

@@ -110,6 +110,7 @@ async function runDriver(ctx: ProjectContext, a: ProjectAnalysis, env: EnvPyInpu
     settings: { module: env.url.module, name: env.url.name, expr: env.url.expr },
     base: env.base,
     models: env.models,
+    sysPath: env.importRoot && env.importRoot !== '.' ? [env.importRoot] : [],
   });
   const r = await run(py.cmd, [...py.args, join(pythonDir(), 'migrate.py')], {
     cwd: ctx.projectDir,

@@ -24,7 +24,7 @@ export async function moveToBackup(projectDir: string, stamp: string, file: stri
 }
 
 /** Write a source file through the one atomic writer, creating its folder if needed. */
-export async function writeAtomic(path: string, content: string): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
   await writeFileAtomic(path, content, { mkdirs: true });
 }
 

@@ -8,16 +8,18 @@ import {
   alembicDir,
   ensureVersionsDir,
   findEnvGaps,
+  isSyncApp,
   listMissingScaffold,
   renderAlembicFiles,
   type EnvPyInputs,
 } from './alembic-scaffold.js';
 import { analyzeProject, findGaps, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
-import { appendRequirements, planDependencies } from './dependencies.js';
+import { addProjectDependencies, appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
 import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
 import { applyEdits } from './text-edits.js';
+import { forgetSqliteFiles, readCreated, recordSqliteFiles } from '../state/created.js';
 import { renderUnifiedDiff } from './unified-diff.js';
 import { planWiring, type WiringPlan } from './wiring.js';
 
@@ -70,7 +72,7 @@ class ProjectRun {
   }
 
   async wiring(): Promise<WiringPlan> {
-    return planWiring(await this.analysis(), { envKey: this.ctx.envKey, removeCreateAll: await this.usesAlembic() });
+    return planWiring(await this.analysis(), { envKey: this.ctx.envKey, envFile: this.ctx.envFileRel, removeCreateAll: await this.usesAlembic() });
   }
 
   async envInputs(): Promise<EnvPyInputs> {
@@ -82,7 +84,15 @@ class ProjectRun {
         exitCode: ExitCode.project,
       });
     }
-    return { url: (await this.wiring()).url, base: a.base!, models: a.models.modules };
+    return {
+      url: (await this.wiring()).url,
+      base: a.base!,
+      models: a.models.modules,
+      sync: isSyncApp(a),
+      sqlmodel: a.base!.kind === 'sqlmodel',
+      importRoot: a.importRoot ?? '.',
+      runner: runnerPrefix(a),
+    };
   }
 }
 
@@ -168,7 +178,12 @@ function dependencyStep(r: ProjectRun): Step {
           });
         }
       }
-      if (p.requirementLines.length) {
+      if (p.requirementLines.length && p.manifest === 'pyproject.toml') {
+        const path = join(r.ctx.projectDir, 'pyproject.toml');
+        const next = addProjectDependencies(await readFile(path, 'utf8'), p.requirementLines);
+        if (next === undefined) throw new UserError(`Installed ${p.requirementLines.join(', ')}, but found no [project] dependencies array in pyproject.toml to list them in.`, { hint: `Add ${p.requirementLines.map((l) => `"${l}"`).join(', ')} to [project].dependencies by hand.`, exitCode: ExitCode.project });
+        await writeAtomic(path, next);
+      } else if (p.requirementLines.length) {
         await writeAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines));
       }
       r.invalidate();
@@ -226,7 +241,7 @@ function scaffoldStep(r: ProjectRun): Step {
     return { a, inputs, dir, all, missing: listMissingScaffold(r.ctx.projectDir, all) };
   };
   return {
-    title: 'Set up Alembic for async SQLAlchemy',
+    title: 'Set up Alembic for the app\'s SQLAlchemy engine',
     async check() {
       if (!(await r.usesAlembic())) return r.ctx.migrations === 'none' ? 'skipped (--migrations none)' : 'not a SQLAlchemy project';
       const f = await files();
@@ -321,20 +336,28 @@ function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
     await r.analysis();
     const paths = (r.first?.sqlite ?? []).map((s) => s.path).filter((p): p is string => !!p);
-    return [...new Set(paths)].filter((p) => existsSync(p));
+    // A re-run no longer sees the SQLite URL in the code (the wiring removed it): the first run recorded the file.
+    const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));
+    return [...new Set([...paths, ...recorded])].filter((p) => existsSync(p));
   };
   return {
     title: r.ctx.sqlite === 'delete' ? 'Move the SQLite database into the backup folder' : 'Keep the SQLite database file',
     async check() {
       const found = await files();
       if (found.length === 0) return 'no SQLite database file';
-      const rel = found.map((p) => relative(r.ctx.projectDir, p)).join(', ');
-      return r.ctx.sqlite === 'keep' ? `kept ${rel} (--sqlite delete moves it into .pg-setup/backups/)` : undefined;
+      const rel = found.map((p) => relative(r.ctx.projectDir, p));
+      if (r.ctx.sqlite === 'keep') {
+        if (!r.ctx.dryRun) await recordSqliteFiles(r.ctx.projectDir, rel);
+        return `kept ${rel.join(', ')} (--sqlite delete moves it into .pg-setup/backups/)`;
+      }
+      return undefined;
     },
     describe: () => [r.ctx.sqlite === 'delete' ? 'move the SQLite file (e.g. blog.db) to .pg-setup/backups/<time>/' : 'leave the SQLite file where it is'],
     async run() {
       const moved = [];
-      for (const p of await files()) moved.push(relative(r.ctx.projectDir, await moveToBackup(r.ctx.projectDir, r.stamp, p)));
+      const found = await files();
+      for (const p of found) moved.push(relative(r.ctx.projectDir, await moveToBackup(r.ctx.projectDir, r.stamp, p)));
+      await forgetSqliteFiles(r.ctx.projectDir, found.map((p) => relative(r.ctx.projectDir, p)));
       return moved.length ? `moved to ${moved.join(', ')}` : 'no SQLite file';
     },
   };

@@ -86,7 +86,7 @@ export function urlExpression(access: string, annotation: string): string {
  * and SQLite-only connect_args, and create_all in startup code (unless migrations are off).
  * Pure: an analysis of already-wired code yields no edits.
  */
-export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCreateAll: boolean }): WiringPlan {
+export function planWiring(a: ProjectAnalysis, opts: { envKey: string; envFile?: string | undefined; removeCreateAll: boolean }): WiringPlan {
   const edits: Record<string, TextEdit[]> = {};
   const notes: string[] = [];
   const add = (file: string, e: TextEdit) => (edits[file] ??= []).push(e);
@@ -102,7 +102,7 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
       planEngine(engine, target ?? null, add);
     }
   } else {
-    planSettingsField(a.settings as SettingsInfo, url, add);
+    planSettingsField(a.settings as SettingsInfo, url, add, opts.envFile);
     for (const engine of a.engines) planEngine(engine, settingsTarget(engine, url, notes), add);
   }
 
@@ -112,16 +112,25 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
       notes.push(`kept create_all at ${where} (--migrations none)`);
     } else if (!c.inStartup) {
       notes.push(`left create_all at ${where} alone: it is not in startup code`);
+    } else if (c.remove === false) {
+      notes.push(`kept ${c.function ?? 'the helper'} (create_all at ${where}): ${(c.keptFor ?? []).join(', ')} also call${(c.keptFor ?? []).length === 1 ? 's' : ''} it; only the start-up's call of it goes`);
     } else if (!c.alone) {
       notes.push(`create_all at ${where} shares its line with other code: remove it by hand`);
     } else {
       const pass = c.leavesEmptyBody ? `${' '.repeat(c.indent)}pass\n` : '';
-      add(c.file, removeLines(c.removeFrom, c.removeTo ?? c.endLine, `remove create_all from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
+      const what = c.isCall ? `the call of ${c.calls}() (it runs create_all)` : 'create_all';
+      add(c.file, removeLines(c.removeFrom, c.removeTo ?? c.endLine, `remove ${what} from ${c.function ?? 'module level'}: Alembic manages the schema`, pass));
       for (const imp of c.unusedImports ?? []) {
         const reason = `drop the import of ${imp.names.join(', ')}, unused once create_all is gone`;
         if (imp.indexes.length === imp.count && imp.alone) add(c.file, removeLines(imp.line, imp.endLine, reason));
         else if (imp.indexes.length === 1) add(c.file, removeListItem(imp.aliasSpans, imp.indexes[0]!, reason));
-        else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
+        else if (imp.line === imp.endLine && imp.aliasTexts) {
+          // Several names on one line: the kept ones, joined as the line had them.
+          const first = imp.aliasSpans[0]!;
+          const last = imp.aliasSpans[imp.aliasSpans.length - 1]!;
+          const kept = imp.aliasTexts.filter((_, i) => !imp.indexes.includes(i)).join(', ');
+          add(c.file, { start: { line: first.line, col: first.col }, end: { line: last.endLine, col: last.endCol }, text: kept, reason });
+        } else notes.push(`${imp.names.join(', ')} in ${c.file}:${imp.line} may be unused now`);
       }
     }
   }
@@ -130,7 +139,7 @@ export function planWiring(a: ProjectAnalysis, opts: { envKey: string; removeCre
 }
 
 /** The settings class gets the URL field, or its reused field loses its SQLite default. */
-function planSettingsField(settings: SettingsInfo, url: UrlSource, add: (file: string, e: TextEdit) => void): void {
+function planSettingsField(settings: SettingsInfo, url: UrlSource, add: (file: string, e: TextEdit) => void, envFile: string | undefined): void {
   if (!url.reused) {
     const line = `${' '.repeat(settings.indent)}${url.field}: str\n`;
     const reason = `add ${url.field}: str to ${settings.className} (read from ${url.envKey})`;
@@ -144,6 +153,17 @@ function planSettingsField(settings: SettingsInfo, url: UrlSource, add: (file: s
       text: '',
       reason: `drop the SQLite default of ${settings.className}.${url.field}: the URL comes from ${url.envKey}`,
     });
+  }
+
+  // Without env_file the settings never see the URL written to .env: merge it into their config.
+  if (settings.envFile?.reads === false) {
+    const where = settings.envFile.style === 'Config' ? 'class Config' : settings.envFile.style === 'model_config' ? 'model_config' : 'a new model_config';
+    // pydantic reads env_file from the working directory: the project folder the app starts in.
+    const file = envFile && !envFile.startsWith('..') ? envFile : '.env';
+    const reason = `make ${settings.className} read ${file} (env_file in ${where}): the URL is written there`;
+    for (const e of settings.envFile.edits) {
+      add(settings.file, { start: { line: e.line, col: e.col }, end: { line: e.line, col: e.col }, text: e.text.replace('".env"', JSON.stringify(file)), reason });
+    }
   }
 }
 

@@ -19,6 +19,9 @@ export interface ServerRecord {
 export interface CreatedState {
   version: 1;
   servers: Record<string, ServerRecord>;
+  /** SQLite files (relative to the project) the app used before its code was wired to PostgreSQL:
+   * the wiring removes their URLs, so a later `--sqlite delete` finds them only here. */
+  sqliteFiles?: string[];
 }
 
 export type CreatedKind = 'roles' | 'databases';
@@ -74,6 +77,26 @@ export async function forgetCreated(projectDir: string, key: string, kind: Creat
     if (!rec) return;
     rec[kind] = rec[kind].filter((n) => n !== name);
     if (rec.roles.length === 0 && rec.databases.length === 0 && !rec.container && !rec.volume) delete s.servers[key];
+  });
+}
+
+/** Remember the SQLite files the app used (kept by this run), for a later --sqlite delete. */
+export async function recordSqliteFiles(projectDir: string, files: string[]): Promise<void> {
+  const s = await readCreated(projectDir);
+  const all = [...new Set([...(s.sqliteFiles ?? []), ...files])].sort();
+  if (all.length === (s.sqliteFiles ?? []).length) return;
+  await updateCreated(projectDir, (st) => {
+    st.sqliteFiles = all;
+  });
+}
+
+/** Forget SQLite files that were moved into the backups. */
+export async function forgetSqliteFiles(projectDir: string, files: string[]): Promise<void> {
+  const s = await readCreated(projectDir);
+  if (!s.sqliteFiles?.some((f) => files.includes(f))) return;
+  await updateCreated(projectDir, (st) => {
+    st.sqliteFiles = (st.sqliteFiles ?? []).filter((f) => !files.includes(f));
+    if (st.sqliteFiles.length === 0) delete st.sqliteFiles;
   });
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
@@ -23,7 +24,10 @@ export function lockPath(projectDir: string): string {
  */
 export async function acquireLock(projectDir: string, command: string, waitMs = lockWaitMs()): Promise<() => Promise<void>> {
   const path = lockPath(projectDir);
-  await mkdir(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
+  const dir = join(projectDir, '.pg-setup');
+  // A run that stops before writing anything else must not leave an empty .pg-setup/ behind.
+  const madeDir = !existsSync(dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   const me: LockHolder = { pid: process.pid, startedAt: new Date().toISOString(), command };
   for (;;) {
@@ -35,6 +39,7 @@ export async function acquireLock(projectDir: string, command: string, waitMs = 
       return async () => {
         forgetOnExit(path);
         await unlink(path).catch(() => undefined);
+        if (madeDir) await rmdir(dir).catch(() => undefined); // only when empty
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

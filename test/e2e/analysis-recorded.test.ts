@@ -5,7 +5,7 @@ import { analyzeProject } from '../../src/project/analysis.js';
 import { FIXTURES } from '../helpers/python-project.js';
 
 test('the recorded analyses used by the unit tests match what the analyzer prints today', async () => {
-  for (const name of ['tutorial-blog', 'pkg-layout', 'shape-constant', 'shape-literal', 'shape-getenv', 'shape-dotenv', 'shape-sync-sql-app']) {
+  for (const name of ['tutorial-blog', 'pkg-layout', 'shape-constant', 'shape-literal', 'shape-getenv', 'shape-dotenv', 'shape-sync-sql-app', 'shape-config-class', 'shape-indirect', 'shape-sqlmodel']) {
     const live = JSON.stringify(await analyzeProject(join(FIXTURES, name))).replaceAll(`${FIXTURES}/`, 'FIXTURES/');
     const recorded = JSON.stringify(JSON.parse(readFileSync(join(FIXTURES, 'analysis', `${name}.json`), 'utf8')));
     expect(live).toBe(recorded);

@@ -5,10 +5,8 @@
 import { describe, expect } from 'vitest';
 import { describeShape } from '../helpers/shape-suite.js';
 
-// The wiring is done (see test/unit/wiring-url-source.test.ts); the migration needs the sync
-// Alembic environment (issue 11 shape 3, feat/py11): with the async env.py a sync app has no
-// greenlet. Remove `.skip` once that template is merged.
-describe.skip('needs the sync Alembic template', () => describeShape({
+// A sync app keeps its sync engine, and Alembic gets the sync env.py (no greenlet needed).
+describe('the sync sql_app', () => describeShape({
   fixture: 'shape-sync-sql-app',
   dbName: 'sql_app_sync',
   start: ['uv', 'run', 'uvicorn', 'sql_app.main:app'],

@@ -106,7 +106,7 @@ describe('doctor', () => {
     const json = JSON.parse(r.stdout);
     expect(json.ok).toBe(true);
     // An empty project has no Python code, so the Alembic checks are skipped, not failed.
-    expect(json.checks.filter((c: { status: string; id: string }) => c.status !== 'pass' && !(c.status === 'skip' && ['alembic', 'no-create-all'].includes(c.id)))).toEqual([]);
+    expect(json.checks.filter((c: { status: string; id: string }) => c.status !== 'pass' && !(c.status === 'skip' && ['settings-env', 'alembic', 'no-create-all'].includes(c.id)))).toEqual([]);
     expect(r.stderr).toContain('All checks passed.');
     const human = await runCli(['doctor'], { cwd: dir, env: { DATABASE_URL: undefined } });
     expect(human.stdout).toMatch(/✓ server reachable: 127\.0\.0\.1:\d+, PostgreSQL/);

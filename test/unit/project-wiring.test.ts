@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { renderEnvImports, renderEnvPy } from '../../src/project/alembic-scaffold.js';
 import { findGaps, parseAnalysis, type ProjectAnalysis } from '../../src/project/analysis.js';
-import { planDependencies } from '../../src/project/dependencies.js';
+import { addProjectDependencies, appendRequirementLines, decodeRequirements, encodeRequirements, planDependencies } from '../../src/project/dependencies.js';
 import { applyEdits, removeListItem } from '../../src/project/text-edits.js';
 import { renderUnifiedDiff } from '../../src/project/unified-diff.js';
 import { chooseUrlSource, planWiring, urlExpression } from '../../src/project/wiring.js';
@@ -74,6 +74,40 @@ describe('wiring decisions from the analysis', () => {
     expect(urlExpression('settings.db', 'PostgresDsn')).toBe('str(settings.db)');
     expect(urlExpression('settings.db', 'SecretStr')).toBe('settings.db.get_secret_value()');
   });
+
+  test('settings with class Config and no env_file get env_file and extra merged in; create_all at import goes with its imports', () => {
+    const { plan, files } = wired('shape-config-class', load('shape-config-class'), 'SQLALCHEMY_DATABASE_URI');
+    expect(plan.url).toMatchObject({ field: 'SQLALCHEMY_DATABASE_URI', envKey: 'SQLALCHEMY_DATABASE_URI', reused: true });
+    expect(files['app/core/config.py']).toBe(
+      source('shape-config-class', 'app/core/config.py')
+        .replace('    SQLALCHEMY_DATABASE_URI: str = "sqlite:///./notes.db"\n', '    SQLALCHEMY_DATABASE_URI: str\n')
+        .replace('        case_sensitive = True\n', '        case_sensitive = True\n        env_file = ".env"\n        extra = "ignore"\n'),
+    );
+    expect(files['app/main.py']).not.toMatch(/create_all|base_class|, engine/);
+    expect(files['app/db/session.py']).toContain('engine = create_engine(settings.SQLALCHEMY_DATABASE_URI)\n');
+  });
+
+  test('env_file names the env file the run writes (--env-file config/app.env)', () => {
+    const a = load('shape-config-class');
+    const plan = planWiring(a, { envKey: 'SQLALCHEMY_DATABASE_URI', envFile: 'config/app.env', removeCreateAll: true });
+    const out = applyEdits(source('shape-config-class', 'app/core/config.py'), plan.edits['app/core/config.py']!);
+    expect(out).toContain('        env_file = "config/app.env"\n');
+  });
+
+  test('a helper start-up reaches through two modules but a script also calls is kept; the start-up call goes', () => {
+    const { plan, files } = wired('shape-indirect', load('shape-indirect'), 'DATABASE_URL');
+    expect(Object.keys(files).sort()).toEqual(['app/core/events.py', 'app/core/settings.py']);
+    expect(files['app/core/events.py']).toBe(
+      source('shape-indirect', 'app/core/events.py').replace('from app.db import create_db_and_tables\n', '').replace('    await create_db_and_tables()\n', ''),
+    );
+    expect(plan.notes.join('\n')).toMatch(/kept create_db_and_tables \(create_all at app\/db\.py:17\): scripts\/init_db\.py:9 also calls it/);
+  });
+
+  test('before the run, doctor\'s reachability counts the kept helper as start-up code (not the call entry)', () => {
+    const a = load('shape-indirect');
+    const started = a.createAll.filter((c) => c.inStartup && !c.isCall).map((c) => `${c.file}:${c.line}`);
+    expect(started).toEqual(['app/db.py:17']);
+  });
 });
 
 describe('text edits', () => {
@@ -129,6 +163,31 @@ describe('dependencies and env.py', () => {
     expect(planDependencies(a, 'asyncpg', false).missing).toEqual(['asyncpg']);
     a.manager.dependencies.push({ name: 'asyncpg', extras: [] });
     expect(planDependencies(a, 'asyncpg', false).commands).toEqual([]);
+  });
+
+  test('requirements.txt keeps its encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE BOM) and its line endings when lines are added', () => {
+    const original = 'fastapi>=0.115\r\nsqlalchemy  # ORM\r\n';
+    for (const enc of ['utf8', 'utf8-bom', 'utf16le', 'utf16be'] as const) {
+      const bytes = encodeRequirements(original, enc);
+      const decoded = decodeRequirements(bytes);
+      expect(decoded).toEqual({ text: original, encoding: enc });
+      const out = encodeRequirements(appendRequirementLines(decoded.text, ['psycopg[binary]', 'alembic']), decoded.encoding);
+      expect(decodeRequirements(out)).toEqual({ text: `${original}psycopg[binary]\r\nalembic\r\n`, encoding: enc });
+      // The BOM (or its absence) is written back byte for byte.
+      expect(out.subarray(0, 2).equals(bytes.subarray(0, 2))).toBe(true);
+    }
+    expect(appendRequirementLines('fastapi', ['alembic'])).toBe('fastapi\nalembic\n');
+  });
+
+  test('a pip project with only pyproject.toml lists the new packages in [project].dependencies, in its own layout', () => {
+    const multi = '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.115",\n    "sqlalchemy[asyncio]"  # ORM\n]\n\n[tool.ruff]\nline-length = 100\n';
+    expect(addProjectDependencies(multi, ['psycopg[binary]', 'alembic'])).toBe(
+      '[project]\nname = "x"\ndependencies = [\n    "fastapi>=0.115",\n    "sqlalchemy[asyncio]",  # ORM\n    "psycopg[binary]",\n    "alembic",\n]\n\n[tool.ruff]\nline-length = 100\n',
+    );
+    expect(addProjectDependencies('[project]\r\ndependencies = ["fastapi", "uvicorn[standard]"]\r\n', ['alembic'])).toBe('[project]\r\ndependencies = ["fastapi", "uvicorn[standard]", "alembic"]\r\n');
+    expect(addProjectDependencies('[project]\ndependencies = []\n', ['alembic'])).toBe('[project]\ndependencies = ["alembic"]\n');
+    // dependencies of another table are not [project]'s.
+    expect(addProjectDependencies('[tool.x]\ndependencies = ["a"]\n', ['alembic'])).toBeUndefined();
   });
 
   test('a pip project without a venv is refused: never the global Python', () => {
