@@ -1,8 +1,8 @@
 """Log in as the app from Python, with the app's own driver and its exact URL, and report TLS.
 
 Run by pg-setup with the project's interpreter (python/login_check.py). Input: the URL in the
-environment (PGSETUP_LOGIN_URL; never argv). Goes through SQLAlchemy's create_async_engine, as
-the app does, so the URL's TLS parameters are read by the driver itself (psycopg: libpq's
+environment (PGSETUP_LOGIN_URL; never argv). Goes through SQLAlchemy, as the app does (a sync
+engine for psycopg, which serves sync and async apps alike and needs no greenlet; async for asyncpg), so the URL's TLS parameters are read by the driver itself (psycopg: libpq's
 sslmode/sslrootcert; asyncpg: ssl=...). Prints one JSON line:
   {"ok": true, "driver", "user", "ssl": bool, "protocol": "TLSv1.3" | null, "verified": bool, "hostChecked": bool}
   {"ok": false, "error": "<exception class>", "detail": "<message>"}
@@ -16,9 +16,8 @@ import os
 import ssl
 import sys
 
-from sqlalchemy import pool, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 
 def client_verification(driver: str, raw, query: dict) -> tuple[bool, bool]:
@@ -35,27 +34,50 @@ def client_verification(driver: str, raw, query: dict) -> tuple[bool, bool]:
     return verified, mode == "verify-full"
 
 
-async def check(url: str) -> dict:
-    u = make_url(url)
-    driver = u.get_driver_name()
-    query = {k: (v if isinstance(v, str) else v[-1]) for k, v in u.query.items()}
+SSL_QUERY = "SELECT current_user AS u, s.ssl, s.version FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
+
+
+def report(driver: str, row, raw, query: dict) -> dict:
+    verified, host_checked = client_verification(driver, raw, query) if row.ssl else (False, False)
+    return {"ok": True, "driver": driver, "user": row.u, "ssl": bool(row.ssl), "protocol": row.version,
+            "verified": verified, "hostChecked": host_checked}
+
+
+def check_sync(url: str, driver: str, query: dict) -> dict:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(SSL_QUERY)).one()
+            return report(driver, row, conn.connection.driver_connection, query)
+    finally:
+        engine.dispose()
+
+
+async def check_async(url: str, driver: str, query: dict) -> dict:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as conn:
-            row = (await conn.execute(text(
-                "SELECT current_user AS u, s.ssl, s.version FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
-            ))).one()
+            row = (await conn.execute(text(SSL_QUERY))).one()
             raw = (await conn.get_raw_connection()).driver_connection
-            verified, host_checked = client_verification(driver, raw, query) if row.ssl else (False, False)
-            return {"ok": True, "driver": driver, "user": row.u, "ssl": bool(row.ssl), "protocol": row.version,
-                    "verified": verified, "hostChecked": host_checked}
+            return report(driver, row, raw, query)
     finally:
         await engine.dispose()
 
 
+def check(url: str) -> dict:
+    u = make_url(url)
+    driver = u.get_driver_name()
+    query = {k: (v if isinstance(v, str) else v[-1]) for k, v in u.query.items()}
+    if driver == "asyncpg":
+        return asyncio.run(check_async(url, driver, query))
+    return check_sync(url, driver, query)
+
+
 def cli() -> None:
     try:
-        result = asyncio.run(check(os.environ["PGSETUP_LOGIN_URL"]))
+        result = check(os.environ["PGSETUP_LOGIN_URL"])
     except Exception as e:  # reported, not raised: the caller explains it
         result = {"ok": False, "error": type(e).__name__, "detail": str(e)}
     print(json.dumps(result))
