@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type Dockerode from 'dockerode';
 import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../db/admin.js';
 import { nextFreePort, probePort, describePortState } from '../detect/port.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
 import { connectDocker, demuxBuffer, execInContainer, isNotFound, type DockerEngine } from '../io/docker.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options } from '../options/types.js';
@@ -21,6 +21,32 @@ export const DEFAULT_DOCKER_PG_VERSION = '18';
 export function defaultContainerName(projectDir: string): string {
   const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
   return `pg-setup-${slug || 'app'}`;
+}
+
+/**
+ * The image to run and the PostgreSQL major it holds. Default `postgres:<--pg-version>`;
+ * `--docker-image repo` (a mirror or private registry) takes the tag from --pg-version, and
+ * `--docker-image repo:tag` names it whole, its tag's leading number being the major.
+ */
+export function dockerImageRef(dockerImage: string | undefined, pgVersion: string | undefined): { image: string; major: string; explicit: boolean } {
+  const wanted = pgVersion?.split('.')[0];
+  if (wanted !== undefined && !/^\d+$/.test(wanted))
+    throw usageError(`--pg-version must be a PostgreSQL major such as 18, not "${pgVersion}".`);
+  const explicit = wanted !== undefined;
+  if (!dockerImage) return { image: `postgres:${pgVersion ?? DEFAULT_DOCKER_PG_VERSION}`, major: wanted ?? DEFAULT_DOCKER_PG_VERSION, explicit };
+  if (/\s/.test(dockerImage) || dockerImage.includes('@'))
+    throw usageError(`--docker-image must be an image name like registry.example.com/postgres or postgres:17, not "${dockerImage}".`);
+  const slash = dockerImage.lastIndexOf('/');
+  const colon = dockerImage.lastIndexOf(':');
+  // A colon before the last slash is a registry's port (127.0.0.1:5000/postgres), not a tag.
+  if (colon <= slash) return { image: `${dockerImage}:${pgVersion ?? DEFAULT_DOCKER_PG_VERSION}`, major: wanted ?? DEFAULT_DOCKER_PG_VERSION, explicit };
+  const tagMajor = /^(\d+)/.exec(dockerImage.slice(colon + 1))?.[1];
+  if (tagMajor && wanted && tagMajor !== wanted)
+    throw usageError(`--docker-image ${dockerImage} is PostgreSQL ${tagMajor}, but --pg-version says ${wanted}.`, 'Drop one of them, or make them agree.');
+  const major = tagMajor ?? wanted;
+  if (!major)
+    throw usageError(`The tag of --docker-image ${dockerImage} does not say which PostgreSQL major it holds.`, 'Pass --pg-version N as well (the data folder depends on it).');
+  return { image: dockerImage, major, explicit: true };
 }
 
 /** Where the image keeps its data: PostgreSQL 18 images moved PGDATA under a versioned dir. */
@@ -95,8 +121,8 @@ export interface DockerProviderDeps {
 export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {}): Provider {
   const name = opts.containerName ?? defaultContainerName(opts.projectDir);
   const volumeName = `${name}-data`;
-  const version = opts.pgVersion ?? DEFAULT_DOCKER_PG_VERSION;
-  const image = `postgres:${version}`;
+  // `explicit`: the run named a major (--pg-version, or a tagged --docker-image), which an existing container must match.
+  const { image, major: version, explicit } = dockerImageRef(opts.dockerImage, opts.pgVersion);
   let engine: DockerEngine | undefined;
   let port: number | undefined = typeof opts.port === 'number' ? opts.port : undefined;
 
@@ -123,6 +149,32 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     return info;
   };
 
+  /**
+   * A re-run finds the container as it was made. When --pg-version (or --docker-image) or
+   * --port now ask for something else, pg-setup does not quietly keep the old one, nor
+   * recreate it (the app's URL and pg-setup's records point at it): it stops and says how.
+   */
+  const checkReuse = (info: Dockerode.ContainerInspectInfo): void => {
+    const had = info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)/.exec(info.Config.Image)?.[1];
+    if (explicit && had && had !== version)
+      throw new UserError(
+        `Container ${name} runs PostgreSQL ${had} (${info.Config.Image}), and its volume ${volumeName} holds PostgreSQL ${had} data; ${image} (PostgreSQL ${version}) cannot use it. Nothing was changed.`,
+        {
+          hint: `Drop --pg-version (or pass --pg-version ${had}) to keep using it; for PostgreSQL ${version}, pass another --container-name (a new container and volume) and move the data with pg_dump and pg_restore.`,
+          exitCode: ExitCode.usage,
+        },
+      );
+    const bound = Number(info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort);
+    if (opts.portGiven && typeof opts.port === 'number' && bound && bound !== opts.port)
+      throw new UserError(
+        `Container ${name} publishes 127.0.0.1:${bound}, not the --port ${opts.port} asked for; pg-setup keeps a container's port (the URL in .env points at it). Nothing was changed.`,
+        {
+          hint: `Drop --port (or pass --port ${bound}) to keep using it, or pass another --container-name for a new server on port ${opts.port}.`,
+          exitCode: ExitCode.usage,
+        },
+      );
+  };
+
   const exec = async (sql: string): Promise<string> => {
     const { docker } = await connect();
     // Local socket inside the container: the image trusts local connections, so the superuser
@@ -135,11 +187,19 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
   };
   const admin = async (): Promise<AdminSql> => psqlAdmin(`psql in container ${name} (local socket)`, exec);
 
+  const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
+
   const pull: Step = {
     title: `Pull image ${image}`,
     async check() {
       const { docker } = await connect();
-      if (await inspectOurs()) return `container ${name} exists`;
+      const existing = await inspectOurs();
+      if (existing) {
+        checkReuse(existing);
+        return `container ${name} exists`;
+      }
+      // A volume this major cannot use is refused before a big image is pulled for nothing.
+      await checkVolume(docker, volumeName, version);
       try {
         await docker.getImage(image).inspect();
         return `${image} is present`;
@@ -174,6 +234,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     title: `Start container ${name}`,
     async check() {
       const info = await inspectOurs();
+      if (info) checkReuse(info);
       return info?.State.Running ? `${name} is running on 127.0.0.1:${port}` : undefined;
     },
     async run(progress) {
@@ -186,12 +247,17 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
       }
       port ??= await nextFreePort('127.0.0.1', deps.autoPortFrom ?? 5432);
       const state = await probePort('127.0.0.1', port);
-      if (state.kind !== 'free')
-        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${describePortState(state)}.`, {
+      if (state.kind !== 'free') {
+        // A container publishing the port is named as such: "PostgreSQL" alone would send the user looking for a service.
+        const holder = await findContainerOnPort(await connect(), port).catch(() => undefined);
+        const what = holder
+          ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup for another project' : ''})`
+          : describePortState(state);
+        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${what}.`, {
           hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
           exitCode: ExitCode.server,
         });
-      const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
+      }
       await ensureVolume(docker, volumeName, labels);
       // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
       const password = randomBytes(24).toString('base64url');
@@ -255,7 +321,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
             name: 'docker',
             state: info.State.Running ? 'running' : 'stopped',
             detail: `container ${name} (${info.Config.Image}) on 127.0.0.1:${port} is ${info.State.Running ? 'running' : 'stopped'}`,
-            version: info.Config.Image.split(':')[1],
+            version: info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1],
           };
         const hasImage = await docker.getImage(image).inspect().then(() => true, () => false);
         return {
@@ -277,23 +343,29 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
 }
 
 async function ensureVolume(docker: Dockerode, name: string, labels: Record<string, string>): Promise<void> {
+  if (!(await checkVolume(docker, name, labels[LABEL_PG_VERSION]))) await docker.createVolume({ Name: name, Labels: labels });
+}
+
+/**
+ * Whether volume `name` exists; throws when it holds another major's data (by pg-setup's
+ * label). A volume left by an earlier container is reused: its data (and old password) stays.
+ * A different major cannot read that data, and the image would only fail in its log.
+ */
+async function checkVolume(docker: Dockerode, name: string, wanted: string | undefined): Promise<boolean> {
   let existing: Dockerode.VolumeInspectInfo;
   try {
     existing = await docker.getVolume(name).inspect();
   } catch (e) {
     if (!isNotFound(e)) throw e;
-    await docker.createVolume({ Name: name, Labels: labels });
-    return;
+    return false;
   }
-  // A volume left by an earlier container is reused: its data (and old password) stays. A
-  // different major cannot read that data, and the image would only fail in its log.
   const was = existing.Labels?.[LABEL_PG_VERSION];
-  const wanted = labels[LABEL_PG_VERSION];
   if (was && wanted && was !== wanted)
     throw new UserError(`Volume ${name} holds PostgreSQL ${was} data; PostgreSQL ${wanted} cannot use it.`, {
       hint: `Run with --pg-version ${was}, or choose another --container-name (a new volume); remove the old volume only after a dump.`,
       exitCode: ExitCode.server,
     });
+  return true;
 }
 
 /** A container publishing `port` on the host, and whether pg-setup made it (for port conflicts). */

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { parseLsClusters } from '../../src/providers/apt.js';
 import { parseListVersions } from '../../src/providers/brew.js';
-import { dataMountPath, defaultContainerName, PullProgress } from '../../src/providers/docker.js';
+import { dataMountPath, defaultContainerName, dockerImageRef, PullProgress } from '../../src/providers/docker.js';
 
 test('pg_lsclusters lines become clusters with their port and state', () => {
   const text = '15 main 5432 down postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\n16 test 5433 online,recovery postgres /srv/16 /var/log/pg16.log\n';
@@ -31,4 +31,17 @@ test('pull progress is one bar over all layers', () => {
   p.update({ status: 'Download complete', id: 'a' });
   expect(p.update({ status: 'Pull complete', id: 'a' })).toBe('[####################] 100% 2/2 layers 4.0/4.0 MB');
   expect(() => p.update({ errorDetail: { message: 'manifest unknown' }, error: 'manifest unknown' })).toThrow(/Pulling the image failed: manifest unknown/);
+});
+
+test('the image: postgres:<major> by default; --docker-image names a mirror (tag from --pg-version) or a whole image', () => {
+  expect(dockerImageRef(undefined, undefined)).toEqual({ image: 'postgres:18', major: '18', explicit: false });
+  expect(dockerImageRef(undefined, '17')).toEqual({ image: 'postgres:17', major: '17', explicit: true });
+  expect(dockerImageRef('127.0.0.1:5000/postgres', undefined)).toEqual({ image: '127.0.0.1:5000/postgres:18', major: '18', explicit: false });
+  expect(dockerImageRef('mirror.example.com/library/postgres', '16')).toEqual({ image: 'mirror.example.com/library/postgres:16', major: '16', explicit: true });
+  expect(dockerImageRef('mirror.example.com:443/postgres:17-bookworm', undefined)).toEqual({ image: 'mirror.example.com:443/postgres:17-bookworm', major: '17', explicit: true });
+  expect(() => dockerImageRef('postgres:17', '18')).toThrow('--docker-image postgres:17 is PostgreSQL 17, but --pg-version says 18.');
+  expect(() => dockerImageRef('postgres:latest', undefined)).toThrow(/does not say which PostgreSQL major/);
+  expect(dockerImageRef('postgres:latest', '18').image).toBe('postgres:latest');
+  expect(() => dockerImageRef('postgres@sha256:abc', undefined)).toThrow(/--docker-image must be an image name/);
+  expect(() => dockerImageRef(undefined, 'x')).toThrow(/--pg-version must be a PostgreSQL major/);
 });
