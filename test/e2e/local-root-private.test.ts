@@ -97,6 +97,13 @@ describe.runIf(isRoot)('--provider local as root in a private folder', () => {
     expect(rerun.all).toMatch(/Start PostgreSQL on 127\.0\.0\.1: started on port \d+/);
     expect(await sqlAs(url, 'select memo from entries')).toEqual([{ memo: 'kept' }]);
     expect(existsSync(join(dir, '.pg-setup', 'data'))).toBe(false);
+
+    // Teardown finds the cluster there too, and drops what setup made in it.
+    const down = await cli(dir, ['teardown', '--yes']);
+    expect(down.code, down.all).toBe(0);
+    const superPw = readFileSync(join(dir, '.pg-setup', 'superuser-password'), 'utf8').trim();
+    const admin = `postgresql://postgres:${superPw}@127.0.0.1:${s.port}/postgres`;
+    expect(await sqlAs(admin, "select count(*)::int as n from pg_database where datname = 'ledger'")).toEqual([{ n: 0 }]);
   });
 
   test('two private projects never share a data folder or a port, even while the first is stopped', async () => {
