@@ -155,7 +155,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
    * recreate it (the app's URL and pg-setup's records point at it): it stops and says how.
    */
   const checkReuse = (info: Dockerode.ContainerInspectInfo): void => {
-    const had = info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)/.exec(info.Config.Image)?.[1];
+    const had = info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1];
     if (explicit && had && had !== version)
       throw new UserError(
         `Container ${name} runs PostgreSQL ${had} (${info.Config.Image}), and its volume ${volumeName} holds PostgreSQL ${had} data; ${image} (PostgreSQL ${version}) cannot use it. Nothing was changed.`,
@@ -196,7 +196,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
       const existing = await inspectOurs();
       if (existing) {
         checkReuse(existing);
-        return `container ${name} exists`;
+        return `container ${name} exists (${existing.Config.Image})`;
       }
       // A volume this major cannot use is refused before a big image is pulled for nothing.
       await checkVolume(docker, volumeName, version);
@@ -251,7 +251,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
         // A container publishing the port is named as such: "PostgreSQL" alone would send the user looking for a service.
         const holder = await findContainerOnPort(await connect(), port).catch(() => undefined);
         const what = holder
-          ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup for another project' : ''})`
+          ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup' : ''})`
           : describePortState(state);
         throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${what}.`, {
           hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',

@@ -220,7 +220,7 @@ describe('docker provider against a real engine', () => {
     test('by another container, with its name', async () => {
       const provider = createDockerProvider(opts({ containerName: 'pg-setup-squat', port }), deps());
       await expect(runSteps(provider.steps())).rejects.toMatchObject({
-        message: `Port ${port} on 127.0.0.1 is taken by container pg-setup-shop-api (${td.repository}:18, made by pg-setup for another project).`,
+        message: `Port ${port} on 127.0.0.1 is taken by container pg-setup-shop-api (${td.repository}:18, made by pg-setup).`,
       });
     });
   });
