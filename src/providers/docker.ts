@@ -92,14 +92,41 @@ export class PullProgress {
     return this.line();
   }
 
+  private shown = 0;
+
+  /** Share of the pull done, 0..1, never going back. */
+  private ratio(): number {
+    const all = [...this.layers.values()];
+    if (all.length === 0) return 0;
+    if (all.every((l) => l.done)) return 1;
+    const total = all.reduce((s, l) => s + l.total, 0);
+    const current = all.reduce((s, l) => s + l.current, 0);
+    // A layer's size is only known once it starts downloading (others wait their turn), so
+    // bytes only count once every layer is sized; until then, finished layers do. A small
+    // layer that finishes first must not read as the whole pull.
+    const sized = all.every((l) => l.total > 0 || l.done);
+    const now = sized && total ? current / total : all.filter((l) => l.done).length / all.length;
+    this.shown = Math.max(this.shown, Math.min(0.99, now));
+    return this.shown;
+  }
+
+  /**
+   * Changes only when the bar would visibly change (a '#' more, a layer more), so a log
+   * without a terminal gets a few lines per pull rather than one per engine event.
+   */
+  milestone(): string {
+    const all = [...this.layers.values()];
+    return `${Math.floor(this.ratio() * 20)}/${all.filter((l) => l.done).length}/${all.length}`;
+  }
+
   line(): string {
     const all = [...this.layers.values()];
     const total = all.reduce((s, l) => s + l.total, 0);
     const current = all.reduce((s, l) => s + l.current, 0);
     const done = all.filter((l) => l.done).length;
-    const ratio = all.length === 0 ? 0 : all.every((l) => l.done) ? 1 : total ? current / total : 0;
+    const ratio = this.ratio();
     const width = 20;
-    const filled = Math.round(ratio * width);
+    const filled = Math.floor(ratio * width);
     const mb = (n: number): string => (n / 1e6).toFixed(1);
     return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done}/${all.length} layers${total ? ` ${mb(current)}/${mb(total)} MB` : ''}`;
   }
@@ -211,6 +238,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     async run(progress) {
       const { docker } = await connect();
       const bar = new PullProgress();
+      let shown = '';
       const stream = await docker.pull(image);
       await new Promise<void>((resolve, reject) => {
         docker.modem.followProgress(
@@ -218,7 +246,10 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
           (err) => (err ? reject(err) : resolve()),
           (e: PullEvent) => {
             try {
-              progress(bar.update(e));
+              const line = bar.update(e);
+              const now = bar.milestone();
+              if (now !== shown) progress(line);
+              shown = now;
             } catch (userError) {
               reject(userError);
             }

@@ -55,6 +55,11 @@ describe('docker provider against a real engine', () => {
     expect(bars.at(-1)).toMatch(/^\[#{20}\] 100% (\d+)\/\1 layers \d+\.\d\/\d+\.\d MB$/);
     expect(Number(/(\d+)\/\d+ layers/.exec(bars.at(-1)!)![1])).toBeGreaterThanOrEqual(2);
     expect(bars.some((b) => /\] [1-9]\d?% /.test(b))).toBe(true);
+    // It only moves forward, reaches 100% only at the end, and prints a few lines, not one per event.
+    const percents = bars.map((b) => Number(/\] (\d+)% /.exec(b)![1]));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.filter((p) => p === 100)).toHaveLength(1);
+    expect(bars.length).toBeLessThanOrEqual(30);
 
     const info = await td.docker.getContainer('pg-setup-shop-api').inspect();
     expect(info.Config.Image).toBe(`${td.repository}:18`);
