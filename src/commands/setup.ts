@@ -152,7 +152,16 @@ async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
 function reachedStep(opts: Options, p: InPlace): Step {
   return {
     title: `Check PostgreSQL on ${opts.host}:${opts.port}`,
-    check: async () => `PostgreSQL ${p.serverVersion}, reached as ${opts.dbUser}`,
+    check: async () => {
+      // A re-run that asks for another major must not be told "in place" on the old server.
+      const major = p.serverVersion.split('.')[0];
+      if (opts.pgVersion !== undefined && opts.pgVersion.split('.')[0] !== major)
+        throw new UserError(`${opts.envKey} points at PostgreSQL ${p.serverVersion} on ${opts.host}:${opts.port}, not the --pg-version ${opts.pgVersion} asked for; pg-setup keeps the server the project uses. Nothing was changed.`, {
+          hint: `Drop --pg-version (or pass --pg-version ${major}) to keep it; for another major, set up a new server (e.g. another --container-name) and move the data with pg_dump and pg_restore.`,
+          exitCode: ExitCode.usage,
+        });
+      return `PostgreSQL ${p.serverVersion}, reached as ${opts.dbUser}`;
+    },
     run: async () => undefined,
     describe: () => [],
   };

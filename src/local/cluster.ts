@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { canBind, nextFreePort } from '../detect/port.js';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { generatePassword } from '../db/scram.js';
 import { ExitCode, UserError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
@@ -21,8 +21,14 @@ export const SUPERUSER = 'postgres';
 export const LOOPBACK = '127.0.0.1';
 
 export interface LocalPaths {
-  /** `<project>/.pg-setup`: state, password, log, sockets. */
+  /** `<project>/.pg-setup`: state and password (read by pg-setup only). */
   stateDir: string;
+  /**
+   * The folder the server's OS user works in: log, socket, initdb's temp file, and by default
+   * the data. `.pg-setup` itself, or, for root with a private project folder, a folder under
+   * SHARED_SERVER_ROOT (see relocatedServerDir).
+   */
+  serverDir: string;
   stateFile: string;
   passwordFile: string;
   logFile: string;
@@ -39,6 +45,8 @@ export interface LocalState {
   source: 'installed' | 'npm';
   /** The npm package version when source is npm. */
   package?: string | undefined;
+  /** Set when the server's folder is not the project's `.pg-setup` (root, private project folder). */
+  serverDir?: string | undefined;
 }
 
 /** Who runs initdb/pg_ctl: undefined means the current user. */
@@ -48,17 +56,58 @@ export interface RunAs {
   gid: number;
 }
 
-/** Where everything lives for a project; `dataDirFlag` (--data-dir) is relative to the project. */
-export function localPaths(projectDir: string, dataDirFlag?: string, stored?: string): LocalPaths {
+/**
+ * Where everything lives for a project; `dataDirFlag` (--data-dir) is relative to the project.
+ * `stored` is what `.pg-setup/local.json` recorded (data folder, and the server folder when
+ * it is not `.pg-setup`).
+ */
+export function localPaths(projectDir: string, dataDirFlag?: string, stored?: string, storedServerDir?: string): LocalPaths {
   const stateDir = join(projectDir, '.pg-setup');
-  const dataDir = dataDirFlag !== undefined ? resolve(projectDir, dataDirFlag) : (stored ?? join(stateDir, 'data'));
+  const serverDir = storedServerDir ?? stateDir;
+  const dataDir = dataDirFlag !== undefined ? resolve(projectDir, dataDirFlag) : (stored ?? join(serverDir, 'data'));
   return {
     stateDir,
+    serverDir,
     stateFile: join(stateDir, 'local.json'),
     passwordFile: join(stateDir, 'superuser-password'),
-    logFile: join(stateDir, 'postgres.log'),
+    logFile: join(serverDir, 'postgres.log'),
     dataDir,
   };
+}
+
+/** Where root keeps the clusters of projects that the server's OS user cannot reach. */
+export const SHARED_SERVER_ROOT = '/var/lib/pg-setup';
+
+/**
+ * `/var/lib/pg-setup/<folder name>-<hash of the project path>`: one folder per project, so two
+ * projects never share a data folder, and the name says whose it is.
+ */
+export function relocatedServerDir(projectDir: string, root = SHARED_SERVER_ROOT): string {
+  const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'project';
+  return join(root, `${slug}-${createHash('sha256').update(resolve(projectDir)).digest('hex').slice(0, 12)}`);
+}
+
+/** Can OS user `runAs` enter `dir` (every parent folder included)? */
+export async function canEnter(runAs: RunAs, dir: string): Promise<boolean> {
+  return (await run('test', ['-x', dir], { user: runAs.user, cwd: '/', reject: false })).exitCode === 0;
+}
+
+/**
+ * Ports held by the other clusters kept under SHARED_SERVER_ROOT (running or not), read from
+ * the `port =` line pg-setup appended to each one's postgresql.conf: a stopped cluster's port
+ * looks free, but its project's URL still names it.
+ */
+export async function claimedPorts(except: string | undefined, root = SHARED_SERVER_ROOT): Promise<Map<number, string>> {
+  const claimed = new Map<number, string>();
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const n of names) {
+    const dir = join(root, n);
+    if (dir === except) continue;
+    const conf = (await readTextIfExists(join(dir, 'data', 'postgresql.conf')).catch(() => undefined)) ?? '';
+    const port = [...conf.matchAll(/^port = (\d+)$/gm)].at(-1)?.[1];
+    if (port) claimed.set(Number(port), dir);
+  }
+  return claimed;
 }
 
 /** Does this project have a local cluster pg-setup created (its state file)? */
@@ -171,8 +220,11 @@ function runPg(binDir: string, program: string, args: string[], runAs: RunAs | u
 export async function prepareFolders(paths: LocalPaths, runAs: RunAs | undefined): Promise<string> {
   await mkdir(paths.stateDir, { recursive: true });
   await chownTo(paths.stateDir, runAs);
-  const socketDir = socketDirFor(paths.stateDir);
-  for (const dir of [paths.dataDir, socketDir]) {
+  const socketDir = socketDirFor(paths.serverDir);
+  const dirs = paths.serverDir === paths.stateDir ? [paths.dataDir, socketDir] : [paths.serverDir, paths.dataDir, socketDir];
+  // The shared parent must be traversable by the server's user; each project's folder below it is 0700.
+  if (paths.serverDir !== paths.stateDir) await mkdir(dirname(paths.serverDir), { recursive: true, mode: 0o755 });
+  for (const dir of dirs) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const st = await lstat(dir);
     const owner = runAs?.uid ?? process.getuid?.();
@@ -183,9 +235,9 @@ export async function prepareFolders(paths: LocalPaths, runAs: RunAs | undefined
   }
   if (runAs) {
     // A private parent folder (a home at 0700) would only surface later as an obscure initdb error.
-    const r = await run('test', ['-w', paths.dataDir, '-a', '-w', socketDir, '-a', '-w', paths.stateDir], { user: runAs.user, cwd: '/', reject: false });
+    const r = await run('test', ['-w', paths.dataDir, '-a', '-w', socketDir, '-a', '-w', paths.serverDir], { user: runAs.user, cwd: '/', reject: false });
     if (r.exitCode !== 0) {
-      throw new UserError(`The OS user "${runAs.user}" that runs PostgreSQL (it refuses to run as root) cannot reach ${paths.stateDir}: a parent folder is private.`, {
+      throw new UserError(`The OS user "${runAs.user}" that runs PostgreSQL (it refuses to run as root) cannot reach ${paths.serverDir}: a parent folder is private.`, {
         hint: `Run pg-setup as a normal user, or put the project (or --data-dir) where "${runAs.user}" can reach it.`,
         exitCode: ExitCode.server,
       });
@@ -219,12 +271,12 @@ export async function initCluster(o: { paths: LocalPaths; binDir: string; port: 
   addSecret(password);
   await writeFileAtomic(paths.passwordFile, password + '\n', { mode: 0o600 });
   await chownTo(paths.passwordFile, runAs);
-  const pwTemp = join(paths.stateDir, `.initdb-pw-${process.pid}`);
+  const pwTemp = join(paths.serverDir, `.initdb-pw-${process.pid}`);
   await writeFileAtomic(pwTemp, password + '\n', { mode: 0o600 });
   await chownTo(pwTemp, runAs);
   try {
     const args = ['-D', paths.dataDir, '-U', SUPERUSER, '--pwfile', pwTemp, '-E', 'UTF8', '--locale', 'C', '--auth', 'scram-sha-256'];
-    const r = await runPg(binDir, 'initdb', args, runAs, paths.stateDir, false);
+    const r = await runPg(binDir, 'initdb', args, runAs, paths.serverDir, false);
     if (r.exitCode !== 0) {
       throw new UserError(`initdb failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`, {
         hint: `Look at the message above; the data folder is ${paths.dataDir}.`,
@@ -278,9 +330,9 @@ export async function clusterState(paths: LocalPaths, _binDir: string, _runAs: R
 /** Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the log tail. */
 export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
   // An existing cluster's folders were checked when it was made; a new one's are checked now.
-  if (!existsSync(join(o.paths.dataDir, 'PG_VERSION')) || !existsSync(socketDirFor(o.paths.stateDir))) await prepareFolders(o.paths, o.runAs);
+  if (!existsSync(join(o.paths.dataDir, 'PG_VERSION')) || !existsSync(socketDirFor(o.paths.serverDir))) await prepareFolders(o.paths, o.runAs);
   const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
-  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.stateDir, false);
+  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, false);
   if (r.exitCode !== 0) {
     const tail = await logTail(o.paths.logFile);
     throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${r.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {
@@ -295,7 +347,7 @@ export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; 
 /** Stop the cluster (fast shutdown: open sessions are ended, data is safe). */
 export async function stopLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
   const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
-  const r = await runPg(o.binDir, 'pg_ctl', ['stop', '-D', o.paths.dataDir, '-m', 'fast', '-w', '-t', seconds, '-s'], o.runAs, o.paths.stateDir, false);
+  const r = await runPg(o.binDir, 'pg_ctl', ['stop', '-D', o.paths.dataDir, '-m', 'fast', '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, false);
   if (r.exitCode !== 0) {
     throw new UserError(`PostgreSQL did not stop: ${(r.stderr || r.stdout).trim()}`, { hint: `Look at ${o.paths.logFile}, then run pg-setup stop again.`, exitCode: ExitCode.server });
   }
@@ -321,8 +373,18 @@ export function firstFreePort(from: number, isFree: (port: number) => Promise<bo
  * The port for a new cluster: the one passed with --port, or the first free from 5432 when
  * the port is "auto" or the default (5432 then only means "start looking here").
  */
-export async function chooseLocalPort(requested: number | 'auto', isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
+export async function chooseLocalPort(
+  requested: number | 'auto',
+  isFree: (port: number) => Promise<boolean> = isPortFree,
+  claimed: Map<number, string> = new Map(),
+): Promise<number> {
   if (requested === 'auto' || requested === 5432) return firstFreePort(5432, isFree);
+  const owner = claimed.get(requested);
+  if (owner)
+    throw new UserError(`Port ${requested} belongs to another project's local cluster (${owner}), even while it is stopped.`, {
+      hint: 'Pass --port auto to take the first free port from 5432, or another --port.',
+      exitCode: ExitCode.server,
+    });
   if (await isFree(requested)) return requested;
   throw new UserError(`Port ${requested} on ${LOOPBACK} is already taken.`, { hint: 'Pass --port auto to take the first free port from 5432, or another --port.', exitCode: ExitCode.server });
 }

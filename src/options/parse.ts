@@ -22,6 +22,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'pg-version': { type: 'string' },
   'container-name': { type: 'string' },
+  'docker-image': { type: 'string' },
   timeout: { type: 'string' },
   migrations: { type: 'string' },
   sqlite: { type: 'string' },
@@ -92,6 +93,8 @@ Options
   --pg-version <N>             PostgreSQL major for apt/brew/docker/local (default: 18; apt: the distro's;
                                local: an installed one first)
   --container-name <name>      Docker container (default: pg-setup-<project>)
+  --docker-image <repo[:tag]>  Docker image from a mirror or private registry (or PGSETUP_DOCKER_IMAGE;
+                               default: postgres; the tag defaults to --pg-version)
   --data-dir <dir>             local provider's data folder (default: .pg-setup/data)
   --timeout <seconds>          wait this long for the server to be ready (default: 60)
   --migrations <alembic|none>  default: alembic when a SQLAlchemy project is found

@@ -116,6 +116,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     json: flags.json ?? false,
     pgVersion: flags['pg-version'],
     containerName: flags['container-name'],
+    dockerImage: flags['docker-image'] ?? (env.PGSETUP_DOCKER_IMAGE || undefined),
     timeoutMs: Math.round(timeoutSec * 1000),
     migrations,
     sqlite,
@@ -126,6 +127,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     base: flags.base,
     models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
     envKeyGiven: flags['env-key'] !== undefined,
+    portGiven: flags.port !== undefined,
   };
   const given: Given = {
     dbName: flags['db-name'] !== undefined || fromFile !== undefined,

@@ -37,6 +37,8 @@ export interface Options {
   json: boolean;
   pgVersion: string | undefined;
   containerName: string | undefined;
+  /** --docker-image (or PGSETUP_DOCKER_IMAGE): the image repository, or repository:tag, for a mirror or private registry. */
+  dockerImage: string | undefined;
   timeoutMs: number;
   migrations: 'auto' | 'alembic' | 'none';
   sqlite: 'keep' | 'delete';
@@ -49,4 +51,6 @@ export interface Options {
   models: string[] | undefined;
   /** True when --env-key was passed (else the settings' own key may be used). */
   envKeyGiven: boolean;
+  /** True when --port was passed (else the port came from the env file or the default). */
+  portGiven: boolean;
 }

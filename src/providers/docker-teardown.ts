@@ -7,12 +7,12 @@ import { defaultContainerName, LABEL_MANAGED } from './docker.js';
  * Teardown for the docker provider: remove the container pg-setup made, and its data volume
  * only with --volumes. Anything without pg-setup's label is never removed.
  */
-export function dockerTeardownSteps(opts: Options): Step[] {
+export function dockerTeardownSteps(opts: Options, deps: { dockerHost?: string } = {}): Step[] {
   const name = opts.containerName ?? defaultContainerName(opts.projectDir);
   const volume = `${name}-data`;
   const engine = async () => {
     const { connectDocker } = await import('../io/docker.js');
-    return (await connectDocker({ timeoutMs: Math.min(opts.timeoutMs, 5000) })).docker;
+    return (await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: Math.min(opts.timeoutMs, 5000) })).docker;
   };
   const inspect = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
     const { isNotFound } = await import('../io/docker.js');

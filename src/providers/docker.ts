@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type Dockerode from 'dockerode';
 import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../db/admin.js';
 import { nextFreePort, probePort, describePortState } from '../detect/port.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, usageError } from '../errors.js';
 import { connectDocker, demuxBuffer, execInContainer, isNotFound, type DockerEngine } from '../io/docker.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options } from '../options/types.js';
@@ -21,6 +21,32 @@ export const DEFAULT_DOCKER_PG_VERSION = '18';
 export function defaultContainerName(projectDir: string): string {
   const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
   return `pg-setup-${slug || 'app'}`;
+}
+
+/**
+ * The image to run and the PostgreSQL major it holds. Default `postgres:<--pg-version>`;
+ * `--docker-image repo` (a mirror or private registry) takes the tag from --pg-version, and
+ * `--docker-image repo:tag` names it whole, its tag's leading number being the major.
+ */
+export function dockerImageRef(dockerImage: string | undefined, pgVersion: string | undefined): { image: string; major: string; explicit: boolean } {
+  const wanted = pgVersion?.split('.')[0];
+  if (wanted !== undefined && !/^\d+$/.test(wanted))
+    throw usageError(`--pg-version must be a PostgreSQL major such as 18, not "${pgVersion}".`);
+  const explicit = wanted !== undefined;
+  if (!dockerImage) return { image: `postgres:${pgVersion ?? DEFAULT_DOCKER_PG_VERSION}`, major: wanted ?? DEFAULT_DOCKER_PG_VERSION, explicit };
+  if (/\s/.test(dockerImage) || dockerImage.includes('@'))
+    throw usageError(`--docker-image must be an image name like registry.example.com/postgres or postgres:17, not "${dockerImage}".`);
+  const slash = dockerImage.lastIndexOf('/');
+  const colon = dockerImage.lastIndexOf(':');
+  // A colon before the last slash is a registry's port (127.0.0.1:5000/postgres), not a tag.
+  if (colon <= slash) return { image: `${dockerImage}:${pgVersion ?? DEFAULT_DOCKER_PG_VERSION}`, major: wanted ?? DEFAULT_DOCKER_PG_VERSION, explicit };
+  const tagMajor = /^(\d+)/.exec(dockerImage.slice(colon + 1))?.[1];
+  if (tagMajor && wanted && tagMajor !== wanted)
+    throw usageError(`--docker-image ${dockerImage} is PostgreSQL ${tagMajor}, but --pg-version says ${wanted}.`, 'Drop one of them, or make them agree.');
+  const major = tagMajor ?? wanted;
+  if (!major)
+    throw usageError(`The tag of --docker-image ${dockerImage} does not say which PostgreSQL major it holds.`, 'Pass --pg-version N as well (the data folder depends on it).');
+  return { image: dockerImage, major, explicit: true };
 }
 
 /** Where the image keeps its data: PostgreSQL 18 images moved PGDATA under a versioned dir. */
@@ -66,14 +92,41 @@ export class PullProgress {
     return this.line();
   }
 
+  private shown = 0;
+
+  /** Share of the pull done, 0..1, never going back. */
+  private ratio(): number {
+    const all = [...this.layers.values()];
+    if (all.length === 0) return 0;
+    if (all.every((l) => l.done)) return 1;
+    const total = all.reduce((s, l) => s + l.total, 0);
+    const current = all.reduce((s, l) => s + l.current, 0);
+    // A layer's size is only known once it starts downloading (others wait their turn), so
+    // bytes only count once every layer is sized; until then, finished layers do. A small
+    // layer that finishes first must not read as the whole pull.
+    const sized = all.every((l) => l.total > 0 || l.done);
+    const now = sized && total ? current / total : all.filter((l) => l.done).length / all.length;
+    this.shown = Math.max(this.shown, Math.min(0.99, now));
+    return this.shown;
+  }
+
+  /**
+   * Changes only when the bar would visibly change (a '#' more, a layer more), so a log
+   * without a terminal gets a few lines per pull rather than one per engine event.
+   */
+  milestone(): string {
+    const all = [...this.layers.values()];
+    return `${Math.floor(this.ratio() * 20)}/${all.filter((l) => l.done).length}/${all.length}`;
+  }
+
   line(): string {
     const all = [...this.layers.values()];
     const total = all.reduce((s, l) => s + l.total, 0);
     const current = all.reduce((s, l) => s + l.current, 0);
     const done = all.filter((l) => l.done).length;
-    const ratio = all.length === 0 ? 0 : all.every((l) => l.done) ? 1 : total ? current / total : 0;
+    const ratio = this.ratio();
     const width = 20;
-    const filled = Math.round(ratio * width);
+    const filled = Math.floor(ratio * width);
     const mb = (n: number): string => (n / 1e6).toFixed(1);
     return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done}/${all.length} layers${total ? ` ${mb(current)}/${mb(total)} MB` : ''}`;
   }
@@ -95,8 +148,8 @@ export interface DockerProviderDeps {
 export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {}): Provider {
   const name = opts.containerName ?? defaultContainerName(opts.projectDir);
   const volumeName = `${name}-data`;
-  const version = opts.pgVersion ?? DEFAULT_DOCKER_PG_VERSION;
-  const image = `postgres:${version}`;
+  // `explicit`: the run named a major (--pg-version, or a tagged --docker-image), which an existing container must match.
+  const { image, major: version, explicit } = dockerImageRef(opts.dockerImage, opts.pgVersion);
   let engine: DockerEngine | undefined;
   let port: number | undefined = typeof opts.port === 'number' ? opts.port : undefined;
 
@@ -123,6 +176,32 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     return info;
   };
 
+  /**
+   * A re-run finds the container as it was made. When --pg-version (or --docker-image) or
+   * --port now ask for something else, pg-setup does not quietly keep the old one, nor
+   * recreate it (the app's URL and pg-setup's records point at it): it stops and says how.
+   */
+  const checkReuse = (info: Dockerode.ContainerInspectInfo): void => {
+    const had = info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1];
+    if (explicit && had && had !== version)
+      throw new UserError(
+        `Container ${name} runs PostgreSQL ${had} (${info.Config.Image}), and its volume ${volumeName} holds PostgreSQL ${had} data; ${image} (PostgreSQL ${version}) cannot use it. Nothing was changed.`,
+        {
+          hint: `Drop --pg-version (or pass --pg-version ${had}) to keep using it; for PostgreSQL ${version}, pass another --container-name (a new container and volume) and move the data with pg_dump and pg_restore.`,
+          exitCode: ExitCode.usage,
+        },
+      );
+    const bound = Number(info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort);
+    if (opts.portGiven && typeof opts.port === 'number' && bound && bound !== opts.port)
+      throw new UserError(
+        `Container ${name} publishes 127.0.0.1:${bound}, not the --port ${opts.port} asked for; pg-setup keeps a container's port (the URL in .env points at it). Nothing was changed.`,
+        {
+          hint: `Drop --port (or pass --port ${bound}) to keep using it, or pass another --container-name for a new server on port ${opts.port}.`,
+          exitCode: ExitCode.usage,
+        },
+      );
+  };
+
   const exec = async (sql: string): Promise<string> => {
     const { docker } = await connect();
     // Local socket inside the container: the image trusts local connections, so the superuser
@@ -135,11 +214,19 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
   };
   const admin = async (): Promise<AdminSql> => psqlAdmin(`psql in container ${name} (local socket)`, exec);
 
+  const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
+
   const pull: Step = {
     title: `Pull image ${image}`,
     async check() {
       const { docker } = await connect();
-      if (await inspectOurs()) return `container ${name} exists`;
+      const existing = await inspectOurs();
+      if (existing) {
+        checkReuse(existing);
+        return `container ${name} exists (${existing.Config.Image})`;
+      }
+      // A volume this major cannot use is refused before a big image is pulled for nothing.
+      await checkVolume(docker, volumeName, version);
       try {
         await docker.getImage(image).inspect();
         return `${image} is present`;
@@ -151,6 +238,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     async run(progress) {
       const { docker } = await connect();
       const bar = new PullProgress();
+      let shown = '';
       const stream = await docker.pull(image);
       await new Promise<void>((resolve, reject) => {
         docker.modem.followProgress(
@@ -158,7 +246,10 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
           (err) => (err ? reject(err) : resolve()),
           (e: PullEvent) => {
             try {
-              progress(bar.update(e));
+              const line = bar.update(e);
+              const now = bar.milestone();
+              if (now !== shown) progress(line);
+              shown = now;
             } catch (userError) {
               reject(userError);
             }
@@ -174,6 +265,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
     title: `Start container ${name}`,
     async check() {
       const info = await inspectOurs();
+      if (info) checkReuse(info);
       return info?.State.Running ? `${name} is running on 127.0.0.1:${port}` : undefined;
     },
     async run(progress) {
@@ -186,12 +278,17 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
       }
       port ??= await nextFreePort('127.0.0.1', deps.autoPortFrom ?? 5432);
       const state = await probePort('127.0.0.1', port);
-      if (state.kind !== 'free')
-        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${describePortState(state)}.`, {
+      if (state.kind !== 'free') {
+        // A container publishing the port is named as such: "PostgreSQL" alone would send the user looking for a service.
+        const holder = await findContainerOnPort(await connect(), port).catch(() => undefined);
+        const what = holder
+          ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup' : ''})`
+          : describePortState(state);
+        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${what}.`, {
           hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
           exitCode: ExitCode.server,
         });
-      const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
+      }
       await ensureVolume(docker, volumeName, labels);
       // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
       const password = randomBytes(24).toString('base64url');
@@ -255,7 +352,7 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
             name: 'docker',
             state: info.State.Running ? 'running' : 'stopped',
             detail: `container ${name} (${info.Config.Image}) on 127.0.0.1:${port} is ${info.State.Running ? 'running' : 'stopped'}`,
-            version: info.Config.Image.split(':')[1],
+            version: info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1],
             port,
           };
         const hasImage = await docker.getImage(image).inspect().then(() => true, () => false);
@@ -278,23 +375,29 @@ export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {
 }
 
 async function ensureVolume(docker: Dockerode, name: string, labels: Record<string, string>): Promise<void> {
+  if (!(await checkVolume(docker, name, labels[LABEL_PG_VERSION]))) await docker.createVolume({ Name: name, Labels: labels });
+}
+
+/**
+ * Whether volume `name` exists; throws when it holds another major's data (by pg-setup's
+ * label). A volume left by an earlier container is reused: its data (and old password) stays.
+ * A different major cannot read that data, and the image would only fail in its log.
+ */
+async function checkVolume(docker: Dockerode, name: string, wanted: string | undefined): Promise<boolean> {
   let existing: Dockerode.VolumeInspectInfo;
   try {
     existing = await docker.getVolume(name).inspect();
   } catch (e) {
     if (!isNotFound(e)) throw e;
-    await docker.createVolume({ Name: name, Labels: labels });
-    return;
+    return false;
   }
-  // A volume left by an earlier container is reused: its data (and old password) stays. A
-  // different major cannot read that data, and the image would only fail in its log.
   const was = existing.Labels?.[LABEL_PG_VERSION];
-  const wanted = labels[LABEL_PG_VERSION];
   if (was && wanted && was !== wanted)
     throw new UserError(`Volume ${name} holds PostgreSQL ${was} data; PostgreSQL ${wanted} cannot use it.`, {
       hint: `Run with --pg-version ${was}, or choose another --container-name (a new volume); remove the old volume only after a dump.`,
       exitCode: ExitCode.server,
     });
+  return true;
 }
 
 /** A container publishing `port` on the host, and whether pg-setup made it (for port conflicts). */

@@ -16,6 +16,9 @@ import {
 import {
   LOOPBACK,
   SUPERUSER,
+  canEnter,
+  claimedPorts,
+  relocatedServerDir,
   chooseLocalPort,
   clusterMajor,
   clusterState,
@@ -85,7 +88,7 @@ export function localProvider(opts: Options): LocalProvider {
   const load = async (): Promise<Context> => {
     if (ctx) return ctx;
     const stored = await readLocalState(localPaths(opts.projectDir));
-    const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir);
+    const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir, stored?.serverDir);
     // State about another data folder (--data-dir changed) does not describe this cluster.
     ctx = { paths, state: stored && stored.dataDir === paths.dataDir ? stored : undefined };
     return ctx;
@@ -150,17 +153,25 @@ export function localProvider(opts: Options): LocalProvider {
       return `exists: PostgreSQL ${major} in ${rel(paths.dataDir)}, port ${state.port}`;
     },
     async run(progress) {
-      const { paths } = await load();
+      let { paths } = await load();
       const b = requireBinaries();
-      const chosen = await chooseLocalPort(opts.port);
-      progress(`initdb into ${rel(paths.dataDir)}`);
       const who = await user();
+      // Root runs the server as another OS user; when that user cannot enter a private project
+      // folder (/root/app, a mktemp -d folder), the server's files live where it can.
+      let moved = '';
+      if (who && opts.dataDir === undefined && !(await canEnter(who, opts.projectDir))) {
+        paths = localPaths(opts.projectDir, undefined, undefined, relocatedServerDir(opts.projectDir));
+        moved = `; data in ${paths.serverDir}, because the OS user ${who.user} that runs PostgreSQL cannot enter ${opts.projectDir}`;
+      }
+      const claimed = moved ? await claimedPorts(paths.serverDir) : new Map<number, string>();
+      const chosen = await chooseLocalPort(opts.port, async (p) => !claimed.has(p) && (await isPortFree(p)), claimed);
+      progress(`initdb into ${rel(paths.dataDir)}`);
       await initCluster({ paths, binDir: b.binDir, port: chosen, runAs: who });
-      const state: LocalState = { port: chosen, dataDir: paths.dataDir, binDir: b.binDir, version: b.version, source: b.source, package: b.package };
+      const state: LocalState = { port: chosen, dataDir: paths.dataDir, binDir: b.binDir, version: b.version, source: b.source, package: b.package, ...(moved ? { serverDir: paths.serverDir } : {}) };
       await writeLocalState(paths, state, who);
       ctx = { paths, state };
       pickedPort = opts.port === 'auto' || opts.port === 5432;
-      return `PostgreSQL ${b.major} in ${rel(paths.dataDir)}, port ${chosen}, SCRAM auth${who ? `, run as OS user ${who.user}` : ''}`;
+      return `PostgreSQL ${b.major} in ${rel(paths.dataDir)}, port ${chosen}, SCRAM auth${who ? `, run as OS user ${who.user}` : ''}${moved}`;
     },
     describe: () => [
       `initdb -D ${opts.dataDir ?? '.pg-setup/data'} -U ${SUPERUSER} --pwfile <0600 temp file> -E UTF8 --locale C --auth scram-sha-256`,
@@ -187,7 +198,8 @@ export function localProvider(opts: Options): LocalProvider {
           // Another program took the picked port since initdb: a new cluster simply moves on (nothing points at it yet).
           const state = ctx?.state;
           if (!pickedPort || !state || attempt >= 3 || !isPortTakenError(e)) throw e;
-          const next = await firstFreePort(state.port + 1);
+          const claimed = state.serverDir ? await claimedPorts(state.serverDir) : new Map<number, string>();
+          const next = await firstFreePort(state.port + 1, async (p) => !claimed.has(p) && (await isPortFree(p)));
           progress(`port ${state.port} was taken meanwhile; trying ${next}`);
           await setConfigPort(paths, next, who);
           ctx = { paths, state: { ...state, port: next } };
@@ -287,7 +299,7 @@ async function isRunningByPid(paths: LocalPaths, state: LocalState | undefined):
 export async function detectLocal(opts: Options): Promise<ProviderStatus> {
   try {
     const stored = await readLocalState(localPaths(opts.projectDir));
-    const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir);
+    const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir, stored?.serverDir);
     const major = await clusterMajor(paths.dataDir);
     if (major !== undefined && stored) {
       const running = await isRunningByPid(paths, stored);

@@ -6,6 +6,10 @@
  * real psql against it over its unix socket (trusted, like the official image's local line).
  * A named volume owns its cluster's data dir, so a later container on the same volume keeps
  * the password it was first initialised with, exactly as the real image does.
+ *
+ * The docker provider's own tests run against a real engine (docker-engine.ts); this stand-in
+ * remains for the port-conflict and wizard tests, and startSilentSocket for "the engine
+ * accepts a connection and never answers", which a real engine cannot be made to do.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -5,10 +5,15 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopTestDocker } from './docker-engine.js';
 
-export default function setup(): () => void {
+export default function setup(): () => Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pgsetup-run-'));
   chmodSync(dir, 0o755); // clusters run as the postgres OS user when the tests run as root
   process.env.PGSETUP_TEST_TMP = dir;
-  return () => rmSync(dir, { recursive: true, force: true });
+  return async () => {
+    // The docker e2e tests' engine and registry live in this folder: stop them before it goes.
+    await stopTestDocker(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
 }

@@ -25,6 +25,7 @@ export function providerOptions(over: Partial<Options> = {}): Options {
     json: false,
     pgVersion: undefined,
     containerName: undefined,
+    dockerImage: undefined,
     timeoutMs: 60_000,
     migrations: 'none',
     sqlite: 'keep',
@@ -35,6 +36,7 @@ export function providerOptions(over: Partial<Options> = {}): Options {
     base: undefined,
     models: undefined,
     envKeyGiven: false,
+    portGiven: false,
     ...over,
   };
 }

