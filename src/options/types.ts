@@ -1,6 +1,6 @@
 import type { Driver } from '../db/url.js';
 
-export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status'] as const;
+export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status', 'import-sqlite'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const PROVIDERS = ['auto', 'existing', 'apt', 'brew', 'docker', 'local'] as const;
@@ -36,7 +36,11 @@ export interface Options {
   containerName: string | undefined;
   timeoutMs: number;
   migrations: 'auto' | 'alembic' | 'none';
-  sqlite: 'keep' | 'delete';
+  sqlite: 'keep' | 'delete' | 'import';
+  /** --sqlite-import-into-nonempty: the import appends to tables that already have rows. */
+  sqliteImportIntoNonempty?: boolean;
+  /** import-sqlite --from FILE. */
+  sqliteFrom?: string;
   dataDir: string | undefined;
   volumes: boolean;
   /** Overrides for what the project analysis could not find. */

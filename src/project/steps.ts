@@ -19,6 +19,7 @@ import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult 
 import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
 import { applyEdits } from './text-edits.js';
 import { renderUnifiedDiff } from './unified-diff.js';
+import { importInputs, sqliteImportStep } from './sqlite-import.js';
 import { planWiring, type WiringPlan } from './wiring.js';
 
 export type { ProjectContext } from './context.js';
@@ -110,7 +111,8 @@ async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; n
  */
 export function projectSteps(ctx: ProjectContext): Step[] {
   const r = new ProjectRun(ctx);
-  const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), sqliteStep(r)];
+  const importing = ctx.sqlite === 'import' ? [importStep(r)] : [];
+  const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), ...importing, sqliteStep(r)];
   // A dry run reports what it would do; only the analysis (read-only) really runs.
   return ctx.dryRun ? steps.map((s, i) => (i === 0 ? s : { ...s, run: async () => `would ${s.describe().join('; ')}` })) : steps;
 }
@@ -314,6 +316,15 @@ function verifyStep(r: ProjectRun): Step {
   };
 }
 
+/** --sqlite import: the rows move once the schema is at head (src/project/sqlite-import.ts). */
+function importStep(r: ProjectRun): Step {
+  return sqliteImportStep(async () => {
+    await r.analysis();
+    const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false };
+    return importInputs(opts, r.first!, () => r.analysis());
+  }, Boolean(process.stdout.isTTY));
+}
+
 function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
     await r.analysis();
@@ -326,7 +337,7 @@ function sqliteStep(r: ProjectRun): Step {
       const found = await files();
       if (found.length === 0) return 'no SQLite database file';
       const rel = found.map((p) => relative(r.ctx.projectDir, p)).join(', ');
-      return r.ctx.sqlite === 'keep' ? `kept ${rel} (--sqlite delete moves it into .pg-setup/backups/)` : undefined;
+      return r.ctx.sqlite !== 'delete' ? `kept ${rel} (--sqlite delete moves it into .pg-setup/backups/)` : undefined;
     },
     describe: () => [r.ctx.sqlite === 'delete' ? 'move the SQLite file (e.g. blog.db) to .pg-setup/backups/<time>/' : 'leave the SQLite file where it is'],
     async run() {

@@ -77,7 +77,8 @@ export async function forgetCreated(projectDir: string, key: string, kind: Creat
   });
 }
 
-async function updateCreated(projectDir: string, change: (s: CreatedState) => void): Promise<void> {
+/** Read, change and write the record atomically (mode 0600). */
+export async function updateCreated(projectDir: string, change: (s: CreatedState) => void): Promise<void> {
   const s = await readCreated(projectDir);
   change(s);
   await mkdir(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
