@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 import sys
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 sys.path.insert(0, ".")
@@ -65,12 +65,10 @@ def other_shapes(bulk: int, bad: bool) -> None:
     con.execute("CREATE TABLE legacy_stats (day TEXT, hits INTEGER)")
     con.execute("INSERT INTO legacy_stats VALUES ('2024-01-01', 5)")
     if bulk:
-        start = datetime(2024, 1, 1)
         con.executemany(
             "INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price) VALUES (?, ?, ?, ?, ?)",
             ((1000 + i // 10, i % 10 + 1, 1 + i % 3, i % 7 + 1, f"{(i % 1000) / 100:.2f}") for i in range(bulk)),
         )
-        del start, timedelta
     con.commit()
     con.close()
 
