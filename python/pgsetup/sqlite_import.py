@@ -340,8 +340,13 @@ def jsonb_canonical(text: str) -> str:
     return _jsonb_text(json.loads(text, parse_float=Decimal, parse_int=int))
 
 
+def _frac(us: int) -> str:
+    return "." + f"{us:06d}".rstrip("0") if us else ""
+
+
 def _ts(v: dt.datetime) -> str:
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    """PostgreSQL's own text for a timestamp (DateStyle ISO): fraction trimmed, absent when zero."""
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}{_frac(v.microsecond)}"
 
 
 def canonical_for(col: dict) -> tuple[Callable[[Any], str], str]:
@@ -361,20 +366,24 @@ def canonical_for(col: dict) -> tuple[Callable[[Any], str], str]:
         return jsonb_canonical, f"{q}::text"
     if t == "bytea":
         return (lambda v: v.hex()), f"encode({q}, 'hex')"
+    # Plain ::text is the cheapest on the server; the session has TimeZone UTC and DateStyle ISO.
     if t == "timestamptz":
-        return (lambda v: _ts(v.astimezone(UTC))), f"to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        return (lambda v: _ts(v.astimezone(UTC)) + "+00"), f"{q}::text"
     if t == "timestamp":
-        return _ts, f"to_char({q}, 'YYYY-MM-DD HH24:MI:SS.US')"
+        return _ts, f"{q}::text"
     if t == "date":
-        return (lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}"), f"to_char({q}, 'YYYY-MM-DD')"
+        return (lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}"), f"{q}::text"
     if t == "time":
-        return (lambda v: f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"), f"to_char({q}::interval, 'HH24:MI:SS.US')"
+        return (lambda v: f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}{_frac(v.microsecond)}"), f"{q}::text"
     return str, f"{q}::text"
 
 
-def row_text(parts: Iterable[str | None]) -> str:
-    """Each value as `length:text`, NULL as `-`: unambiguous whatever the text holds."""
-    return ",".join("-" if p is None else f"{len(p)}:{p}" for p in parts)
+def row_text(parts: list[str | None]) -> str:
+    """The values joined by NUL (no PostgreSQL text or canonical form holds one), then a mask of
+    which were NULL: unambiguous whatever the values hold, and cheap to build."""
+    if None in parts:
+        return "\x00".join([p if p is not None else "" for p in parts]) + "\x00" + "".join(["1" if p is None else "0" for p in parts])
+    return "\x00".join(parts) + "\x00" + "0" * len(parts)
 
 
 def row_hash(text: str) -> int:
@@ -383,9 +392,82 @@ def row_hash(text: str) -> int:
 
 def sql_table_hash(table: str, exprs: list[str]) -> str:
     """count(*) and the sum of each row's hash: order-independent, so any row order matches."""
-    parts = ", ',', ".join(f"coalesce(length({e})::text || ':' || {e}, '-')" for e in exprs)
-    row = f"concat({parts})" if exprs else "''"
-    return f"SELECT count(*) AS n, coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint), 0) AS h FROM {quote_ident(table)}"
+    nul = "'\\x00'::bytea"
+    values = f" || {nul} || ".join(f"convert_to(coalesce({e}, ''), 'UTF8')" for e in exprs)
+    mask = " || ".join(f"CASE WHEN {e} IS NULL THEN '1' ELSE '0' END" for e in exprs)
+    row = f"md5({values} || {nul} || convert_to({mask}, 'UTF8'))" if exprs else "md5('')"
+    return f"SELECT count(*) AS n, coalesce(sum(('x' || left({row}, 16))::bit(64)::bigint), 0) AS h FROM {quote_ident(table)}"
+
+
+_SA_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def pair_for(col: dict, text_mode: bool) -> Callable[[Any], tuple[Any, str]]:
+    """value -> (what COPY gets, its normalised text). In text mode (psycopg's text COPY) the
+    shapes SQLAlchemy's SQLite dialect writes take a fast path that builds no Python objects;
+    anything else goes through converter_for and canonical_for."""
+    conv = converter_for(col)
+    canon = canonical_for(col)[0]
+
+    def slow(v: Any) -> tuple[Any, str]:
+        c = conv(v)
+        return c, canon(c)
+
+    t = col["typname"]
+    if not text_mode or col.get("labels") is not None:
+        return slow
+    if t in ("timestamptz", "timestamp"):
+        suffix = "+00" if t == "timestamptz" else ""
+        match = _SA_DATETIME.fullmatch
+
+        def ts(v: Any) -> tuple[Any, str]:
+            # SQLAlchemy's own format, naive (UTC for timestamptz); PostgreSQL checks the ranges.
+            if type(v) is str and len(v) == 26 and match(v):
+                frac = v[20:].rstrip("0")
+                return v + suffix, v[:19] + ("." + frac if frac else "") + suffix
+            return slow(v)
+
+        return ts
+    if t == "bool":
+        table = {0: (False, "false"), 1: (True, "true")}
+
+        def boolean(v: Any) -> tuple[Any, str]:
+            r = table.get(v) if type(v) is int else None
+            return r if r is not None else slow(v)
+
+        return boolean
+    if t in _INT_RANGE:
+        limit = _INT_RANGE[t]
+
+        def integer(v: Any) -> tuple[Any, str]:
+            if type(v) is int and -limit <= v < limit:
+                return v, str(v)
+            return slow(v)
+
+        return integer
+    if t in ("text", "varchar"):
+        maxlen = col.get("maxlen")
+
+        def text(v: Any) -> tuple[Any, str]:
+            if type(v) is str and "\x00" not in v and (maxlen is None or len(v) <= maxlen):
+                return v, v
+            return slow(v)
+
+        return text
+    if t == "numeric" and col.get("scale") is not None:
+        scale, precision = col["scale"], col["precision"]
+
+        def numeric(v: Any) -> tuple[Any, str]:
+            # A REAL's shortest repr, when it already fits the column: pad the scale as PostgreSQL prints it.
+            if type(v) is float:
+                r = repr(v)
+                ip, _, fp = r.partition(".")
+                if "e" not in r and "n" not in r and not r.startswith("-0") and len(fp) <= scale and len(ip.lstrip("-")) <= precision - scale:
+                    return r, (ip + "." + fp.ljust(scale, "0")) if scale else ip
+            return slow(v)
+
+        return numeric
+    return slow
 
 
 # ---------------------------------------------------------------- plan (pure)
@@ -503,7 +585,8 @@ SELECT json_build_object(
     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')),
   'constraints', (SELECT coalesce(json_agg(json_build_object(
       'name', con.conname, 'type', con.contype, 'child', ch.relname, 'parent', pa.relname,
-      'deferrable', con.condeferrable,
+      'deferrable', con.condeferrable, 'definition', pg_get_constraintdef(con.oid),
+      'owned', pg_has_role(current_user, ch.relowner, 'USAGE'),
       'columns', (SELECT json_agg(a.attname ORDER BY k.o) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, o)
                   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)
     )), '[]'::json)
@@ -517,6 +600,8 @@ SELECT json_build_object(
 
 class Psycopg:
     """psycopg 3: text COPY with write_row (its C adapters turn the Python values into text)."""
+
+    text_mode = True
 
     def __init__(self, url: str):
         import psycopg
@@ -543,6 +628,8 @@ class Psycopg:
 
 class Asyncpg:
     """asyncpg (`--driver asyncpg` projects): binary COPY with copy_records_to_table, on a private loop."""
+
+    text_mode = False
 
     def __init__(self, url: str):
         import asyncio
@@ -612,63 +699,94 @@ class Emitter:
 
 
 def copy_table(db, lite: sqlite3.Connection, target: str, spec: dict, pk: list[str], total: int, emit: Emitter, batch: int) -> tuple[int, int]:
-    """Stream one table: SQLite cursor -> convert by target column -> COPY. Returns (rows, hash)."""
+    """Stream one table: SQLite cursor -> convert by target column -> COPY, never the whole table
+    in memory. Returns (rows, sum of row hashes)."""
     pairs = spec["pairs"]
-    convs = [converter_for(c) for _, c in pairs]
-    canon = [canonical_for(c)[0] for _, c in pairs]
+    fns = [pair_for(c, db.text_mode) for _, c in pairs]
     names = [c["column"] for _, c in pairs]
     pk_idx = [names.index(k) for k in pk if k in names]
-    cur = lite.execute(f"SELECT {', '.join(quote_ident(s) for s, _ in pairs)} FROM {quote_ident(spec['sqlite'])}")
+    select = f"SELECT {', '.join(quote_ident(s) for s, _ in pairs)} FROM {quote_ident(spec['sqlite'])}"
+    cur = lite.execute(select)
     state = {"n": 0, "h": 0}
-    width = len(pairs)
+
+    def key_of(raw: tuple, n: int) -> str:
+        return ", ".join(f"{names[j]}={raw[j]!r}" for j in pk_idx) or f"row {n}"
+
+    def bad(raw: tuple, n: int) -> ImportFailure:
+        for name, f, v, (_, col) in zip(names, fns, raw, pairs):
+            try:
+                if v is not None:
+                    f(v)
+            except BadValue as e:
+                key = key_of(raw, n)
+                return ImportFailure("bad-value", f"{target} ({key}), column {name}: {show_value(name, v)} is {e} (target type {col['typname']})", table=target, key=key, column=name)
+        return ImportFailure("bad-value", f"{target} ({key_of(raw, n)}): a value could not be converted")
 
     def rows() -> Iterator[tuple]:
         last = time.monotonic()
         n = 0
         h = 0
+        md5 = hashlib.md5
+        from_bytes = int.from_bytes
         while True:
             chunk = cur.fetchmany(batch)
             if not chunk:
                 break
             for raw in chunk:
-                out = [None] * width
-                parts: list[str | None] = [None] * width
-                for i in range(width):
-                    v = raw[i]
-                    if v is None:
-                        continue
-                    try:
-                        c = convs[i](v)
-                    except BadValue as e:
-                        key = ", ".join(f"{names[j]}={raw[j]!r}" for j in pk_idx) or f"row {n + 1}"
-                        raise ImportFailure(
-                            "bad-value",
-                            f"{target} ({key}), column {names[i]}: {show_value(names[i], v)} is {e} (target type {pairs[i][1]['typname']})",
-                            table=target,
-                            key=key,
-                            column=names[i],
-                        ) from None
-                    out[i] = c
-                    parts[i] = canon[i](c)
-                h += row_hash(row_text(parts))
+                out = []
+                parts = []
+                try:
+                    for f, v in zip(fns, raw):
+                        if v is None:
+                            out.append(None)
+                            parts.append(None)
+                        else:
+                            c, t = f(v)
+                            out.append(c)
+                            parts.append(t)
+                except BadValue:
+                    raise bad(raw, n + 1) from None
+                h += from_bytes(md5(row_text(parts).encode()).digest()[:8], "big", signed=True)
                 n += 1
-                yield tuple(out)
+                yield out
             now = time.monotonic()
             if now - last >= 0.2:
                 last = now
                 emit("progress", table=target, done=n, total=total)
         state["n"], state["h"] = n, h
 
-    db.copy(target, names, rows())
+    try:
+        db.copy(target, names, rows())
+    except ImportFailure:
+        raise
+    except Exception as e:
+        raise server_rejection(e, lite, select, target, key_of) from None
     emit("progress", table=target, done=state["n"], total=total)
     return state["n"], state["h"]
+
+
+def server_rejection(e: Exception, lite: sqlite3.Connection, select: str, target: str, key_of) -> Exception:
+    """PostgreSQL refused a value (a range it checks, a type passed through): name the row by its key."""
+    diag = getattr(e, "diag", None)
+    context = getattr(diag, "context", None) or ""
+    message = (getattr(diag, "message_primary", None) or str(e)).strip()
+    m = re.search(r"COPY [^,]+, line (\d+)(?:, column ([^:]+))?", context)
+    if not m:
+        return ImportFailure("server", f"PostgreSQL refused the rows of {target}: {message}") if diag else e
+    n = int(m.group(1))
+    raw = lite.execute(f"{select} LIMIT 1 OFFSET {n - 1}").fetchone()
+    where = key_of(raw, n) if raw else f"row {n}"
+    column = f", column {m.group(2)}" if m.group(2) else ""
+    if m.group(2) and _SECRET_COLUMN.search(m.group(2)):
+        message = message.split(":")[0] + ": ****"
+    return ImportFailure("bad-value", f"{target} ({where}){column}: PostgreSQL says {message}", table=target, key=where)
 
 
 def run_import(req: dict, url: str, emit: Emitter) -> dict:
     lite = read_sqlite(req["sqlite"])
     db = connect(url)
     try:
-        # Naive datetimes are converted to aware UTC ones; the session zone only shapes the hash text.
+        # Naive datetimes are sent as UTC; the zone and DateStyle also fix the text the hash reads.
         db.query("SET LOCAL TimeZone = 'UTC'")
         db.query("SET LOCAL DateStyle = 'ISO, YMD'")
         pg_cols, constraints = read_catalog(db)
@@ -692,11 +810,18 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
                 "PostgreSQL already has rows in " + ", ".join(f"{t} ({n})" for t, n in nonempty.items()),
                 rows=nonempty,
             )
-        # FK cycles across tables: the app role owns the tables but is no superuser, so
-        # session_replication_role is out; instead those constraints are made deferred for
-        # this transaction only (SET CONSTRAINTS, or ALTER ... DEFERRABLE and back before commit).
+        # Foreign keys: the app role owns its tables (it ran the migration), so inside the one
+        # transaction it drops the foreign keys of the tables it fills and re-creates them after
+        # the copy, as pgloader does outside a transaction: one set-based check per key instead
+        # of a trigger per row, and any order or cycle works. A rollback restores them.
+        # session_replication_role is no option: it needs a superuser, which the app role is not.
+        # Where the role does not own a table, parents go first and a cycle's keys are deferred.
+        children = [fk for fk in fks if fk["child"] in targets]
+        recreate = children if children and all(fk["owned"] for fk in children) else []
+        for fk in recreate:
+            db.query(f"ALTER TABLE {quote_ident(fk['child'])} DROP CONSTRAINT {quote_ident(fk['name'])}")
         altered = []
-        for fk in deferred:
+        for fk in [] if recreate else deferred:
             name = quote_ident(fk["name"])
             if not fk["deferrable"]:
                 db.query(f"ALTER TABLE {quote_ident(fk['child'])} ALTER CONSTRAINT {name} DEFERRABLE INITIALLY DEFERRED")
@@ -708,14 +833,22 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
             t0 = time.monotonic()
             n, h = copy_table(db, lite, t, targets[t], pks.get(t, []), totals[t], emit, batch)
             results.append({"table": t, "sqliteRows": n, "hash": h, "seconds": round(time.monotonic() - t0, 3), "before": existing.get(t, 0)})
-        if deferred:
+        for fk in recreate:
+            try:
+                db.query(f"ALTER TABLE {quote_ident(fk['child'])} ADD CONSTRAINT {quote_ident(fk['name'])} {fk['definition']}")
+            except Exception as e:
+                detail = getattr(getattr(e, "diag", None), "message_detail", None) or str(e)
+                raise ImportFailure("constraint", f"the rows of {fk['child']} break its foreign key {fk['name']} ({detail})", table=fk["child"]) from None
+        if deferred and not recreate:
             db.query("SET CONSTRAINTS ALL IMMEDIATE")
             for fk in altered:
                 db.query(f"ALTER TABLE {quote_ident(fk['child'])} ALTER CONSTRAINT {quote_ident(fk['name'])} NOT DEFERRABLE")
+        t0 = time.monotonic()
         verify(db, targets, results, bool(nonempty))
+        verify_s = time.monotonic() - t0
         set_sequences(db, pg_cols, order)
         db.commit()
-        return {"tables": results, "notes": plan["notes"], "imported": sum(r["sqliteRows"] for r in results), "deferred": [fk["name"] for fk in deferred]}
+        return {"verifySeconds": round(verify_s, 3), "peakRssKiB": peak_rss_kib(), "tables": results, "notes": plan["notes"], "imported": sum(r["sqliteRows"] for r in results), "deferred": [] if recreate else [fk["name"] for fk in deferred], "foreignKeysChecked": len(recreate)}
     finally:
         db.close()
         lite.close()
@@ -750,6 +883,14 @@ def set_sequences(db, pg_cols: dict[str, list[dict]], tables: list[str]) -> None
                 exprs.append(f"setval({quote_literal(c['sequence'])}, coalesce({mx}, 1), {mx} IS NOT NULL)")
     if exprs:
         db.query("SELECT " + ", ".join(exprs))
+
+
+def peak_rss_kib() -> int | None:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def cli() -> None:

@@ -21,6 +21,7 @@ from pgsetup.sqlite_import import (
     jsonb_canonical,
     match_tables,
     order_tables,
+    pair_for,
     row_text,
     show_value,
     sqlite_columns,
@@ -134,8 +135,9 @@ def test_normalised_values_are_unambiguous():
     # A NULL, an empty string and a comma inside a value give different row texts.
     assert len({row_text([None, "x"]), row_text(["", "x"]), row_text([",", ""]), row_text(["", ","])}) == 4
     to_text, sql = canonical_for({"typname": "timestamptz", "column": "at"})
-    assert to_text(dt.datetime(2024, 1, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))) == "2024-01-01 00:00:00.000000"
-    assert "AT TIME ZONE 'UTC'" in sql
+    assert to_text(dt.datetime(2024, 1, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))) == "2024-01-01 00:00:00+00"
+    assert to_text(dt.datetime(2024, 1, 1, 2, 0, 0, 120000, tzinfo=UTC)) == "2024-01-01 02:00:00.12+00"
+    assert sql == '"at"::text'
     to_text, _ = canonical_for({"typname": "float8", "column": "f"})
     assert to_text(0.1) == "3fb999999999999a"
 
@@ -180,3 +182,30 @@ def test_the_plan_lists_what_is_not_imported_and_refuses_a_required_column_sqlit
     with pytest.raises(ImportFailure, match="users.email is NOT NULL"):
         match_tables(sqlite_columns(lite), pg, None)
     assert json.dumps(plan["notes"])  # plain data, printed by the CLI
+
+
+@pytest.mark.parametrize(
+    "col, values",
+    [
+        ({"typname": "timestamptz"}, ["2024-05-01 09:30:00.123456", "2024-05-01 09:30:00.100000", "2024-05-01 09:30:00.000000", "2024-05-01 09:30:00", "2024-05-01T09:30:00+02:00"]),
+        ({"typname": "timestamp"}, ["2024-05-01 09:30:00.000001", "2024-05-01T09:30:00Z"]),
+        ({"typname": "bool"}, [0, 1, "true"]),
+        ({"typname": "int4"}, [0, -5, 2**31 - 1, "12"]),
+        ({"typname": "varchar", "maxlen": 10}, ["", "ünïcode", 42]),
+        ({"typname": "numeric", "precision": 12, "scale": 2}, [19.99, 19.9, 1234.0, 0.1, 1e-05, -0.5, 12.345, 5, "7.125"]),
+        ({"typname": "numeric", "precision": 10, "scale": 0}, [3.0, 7]),
+    ],
+)
+def test_the_fast_path_normalises_exactly_as_the_general_conversion(col, values):
+    col = {"column": "c", **col}
+    fast, general = pair_for(col, True), pair_for(col, False)
+    for v in values:
+        assert fast(v)[1] == general(v)[1], v
+
+
+def test_the_fast_path_sends_postgresql_text_forms():
+    col = {"column": "c", "typname": "timestamptz"}
+    assert pair_for(col, True)("2024-05-01 09:30:00.123456") == ("2024-05-01 09:30:00.123456+00", "2024-05-01 09:30:00.123456+00")
+    assert pair_for(col, True)("2024-05-01 09:30:00.500000")[1] == "2024-05-01 09:30:00.5+00"
+    assert pair_for(col, True)("2024-05-01 09:30:00.000000")[1] == "2024-05-01 09:30:00+00"
+    assert pair_for({"column": "c", "typname": "numeric", "precision": 12, "scale": 2}, True)(19.9) == ("19.9", "19.90")

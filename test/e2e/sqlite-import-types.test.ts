@@ -31,6 +31,7 @@ function shop(seedArgs: string[] = []): string {
 }
 
 const setupArgs = (db: string, sqlite: string) => ['--non-interactive', '--yes', '--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port), '--db-name', db, '--sqlite', sqlite];
+const foreignKeys = async (db: string) => (await sql(cluster, db, `SELECT conname FROM pg_constraint WHERE contype = 'f' ORDER BY 1`)).map((r) => r.conname);
 const count = async (db: string, table: string) => Number((await sql(cluster, db, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
 
 describe('every type', () => {
@@ -82,6 +83,8 @@ describe('every type', () => {
       { order_id: 100, line_no: 2, p: '0.1000' },
       { order_id: 101, line_no: 1, p: '0.0950' },
     ]);
+    // The foreign keys were dropped and re-created inside the transaction: all there, all checked.
+    expect(await foreignKeys('shop')).toEqual(['categories_parent_id_fkey', 'order_lines_product_id_fkey', 'products_category_id_fkey']);
     const [next] = await sql(cluster, 'shop', `SELECT nextval('products_id_seq')::int AS p, nextval('categories_id_seq')::int AS c, nextval('audit_entries_id_seq')::int AS a`);
     expect(next).toEqual({ p: 4, c: 4, a: 1 });
   });
@@ -106,6 +109,7 @@ test('Ctrl-C in the middle of a large table commits nothing; the next run import
   const dir = shop(['--bulk', String(bulk)]);
   const setupRun = await runCli(setupArgs('shop_big', 'keep'), { cwd: dir, env });
   expect(setupRun.code, setupRun.all).toBe(0);
+  const keys = await foreignKeys('shop_big');
   const cli = startCli(['import-sqlite'], { cwd: dir, env });
   // A progress line with some rows done but not all.
   await cli.waitFor(/order_lines: [1-9][\d,]*\/400,003 rows/, 120_000);
@@ -114,6 +118,7 @@ test('Ctrl-C in the middle of a large table commits nothing; the next run import
   expect(stopped.code, stopped.all).toBe(130);
   await new Promise((r) => setTimeout(r, 1000));
   for (const t of ['categories', 'products', 'order_lines']) expect(await count('shop_big', t)).toBe(0);
+  expect(await foreignKeys('shop_big')).toEqual(keys);
   const again = await runCli(['import-sqlite'], { cwd: dir, env });
   expect(again.code, again.all).toBe(0);
   expect(again.all).toContain(`order_lines: SQLite ${bulk + 3} rows, PostgreSQL ${bulk + 3} rows, content hash matches`);
