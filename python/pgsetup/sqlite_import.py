@@ -779,7 +779,9 @@ def server_rejection(e: Exception, lite: sqlite3.Connection, select: str, target
     column = f", column {m.group(2)}" if m.group(2) else ""
     if m.group(2) and _SECRET_COLUMN.search(m.group(2)):
         message = message.split(":")[0] + ": ****"
-    return ImportFailure("bad-value", f"{target} ({where}){column}: PostgreSQL says {message}", table=target, key=where)
+    # Class 23 (a duplicate key, a NOT NULL): the row clashes with the schema or rows already there.
+    kind = "conflict" if str(getattr(e, "sqlstate", "") or "").startswith("23") else "bad-value"
+    return ImportFailure(kind, f"{target} ({where}){column}: PostgreSQL says {message}", table=target, key=where)
 
 
 def run_import(req: dict, url: str, emit: Emitter) -> dict:
@@ -827,6 +829,8 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
                 db.query(f"ALTER TABLE {quote_ident(fk['child'])} ALTER CONSTRAINT {name} DEFERRABLE INITIALLY DEFERRED")
                 altered.append(fk)
             db.query(f"SET CONSTRAINTS {name} DEFERRED")
+        # Appending: the content hash of the rows already there, so the new rows can be checked too.
+        before = table_hashes(db, targets, list(nonempty)) if nonempty else {}
         results = []
         batch = int(req.get("batch") or 2000)
         for t in order:
@@ -844,31 +848,37 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
             for fk in altered:
                 db.query(f"ALTER TABLE {quote_ident(fk['child'])} ALTER CONSTRAINT {quote_ident(fk['name'])} NOT DEFERRABLE")
         t0 = time.monotonic()
-        verify(db, targets, results, bool(nonempty))
+        verify(db, targets, results, before)
         verify_s = time.monotonic() - t0
         set_sequences(db, pg_cols, order)
         db.commit()
-        return {"verifySeconds": round(verify_s, 3), "peakRssKiB": peak_rss_kib(), "tables": results, "notes": plan["notes"], "imported": sum(r["sqliteRows"] for r in results), "deferred": [] if recreate else [fk["name"] for fk in deferred], "foreignKeysChecked": len(recreate)}
+        return {"verifySeconds": round(verify_s, 3), "peakRssKiB": peak_rss_kib(), "tables": results, "notes": plan["notes"], "imported": sum(r["sqliteRows"] for r in results), "deferred": [] if recreate else [fk["name"] for fk in deferred], "foreignKeysChecked": len(recreate), "timestamptzColumns": [f"{t}.{c['column']}" for t in order for _, c in targets[t]["pairs"] if c["typname"] == "timestamptz"]}
     finally:
         db.close()
         lite.close()
 
 
-def verify(db, targets: dict, results: list[dict], appended: bool) -> None:
-    """Rows and content hash per table, inside the transaction: a mismatch commits nothing."""
+def table_hashes(db, targets: dict, tables: list[str]) -> dict[str, tuple[int, int]]:
+    """(rows, sum of row hashes) per table, computed by PostgreSQL in one query."""
     queries = []
-    for r in results:
-        exprs = [canonical_for(c)[1] for _, c in targets[r["table"]]["pairs"]]
-        queries.append(f"SELECT {quote_literal(r['table'])} AS t, n, h FROM ({sql_table_hash(r['table'], exprs)}) s")
-    got = {t: (int(n), int(h)) for t, n, h in db.query(" UNION ALL ".join(queries))}
+    for t in tables:
+        exprs = [canonical_for(c)[1] for _, c in targets[t]["pairs"]]
+        queries.append(f"SELECT {quote_literal(t)} AS t, n, h FROM ({sql_table_hash(t, exprs)}) s")
+    return {t: (int(n), int(h)) for t, n, h in db.query(" UNION ALL ".join(queries))}
+
+
+def verify(db, targets: dict, results: list[dict], before: dict[str, tuple[int, int]]) -> None:
+    """Rows and content hash per table, inside the transaction: a mismatch commits nothing.
+    The hash is a sum, so when appending, what the copy added is the difference."""
+    got = table_hashes(db, targets, [r["table"] for r in results])
     bad = []
     for r in results:
+        n0, h0 = before.get(r["table"], (0, 0))
         n, h = got[r["table"]]
-        r["pgRows"] = n
-        # Appending: the hash covers the old rows too, so only the count can be checked.
-        r["hashMatch"] = None if appended and r["before"] else h == r["hash"]
-        if n != r["sqliteRows"] + r["before"] or r["hashMatch"] is False:
-            bad.append(f"{r['table']}: SQLite {r['sqliteRows']} rows, PostgreSQL {n - r['before']}{'' if r['hashMatch'] is not False else ', content hash differs'}")
+        r["pgRows"] = n - n0
+        r["hashMatch"] = h - h0 == r["hash"]
+        if n - n0 != r["sqliteRows"] or not r["hashMatch"]:
+            bad.append(f"{r['table']}: SQLite {r['sqliteRows']} rows, PostgreSQL {n - n0}{'' if r['hashMatch'] else ', content hash differs'}")
     if bad:
         raise ImportFailure("verify", "verification failed, nothing committed: " + "; ".join(bad), tables=results)
 

@@ -25,9 +25,11 @@ export interface ImportRecord {
 export interface ImportedTable {
   table: string;
   sqliteRows: number;
+  /** Rows the copy added (when appending, the rows already there are not counted). */
   pgRows: number;
-  /** null when appending to a non-empty table: only the count can be compared then. */
-  hashMatch: boolean | null;
+  /** Rows the table had before (appending with --sqlite-import-into-nonempty). */
+  before: number;
+  hashMatch: boolean;
   seconds: number;
 }
 
@@ -37,6 +39,10 @@ export interface ImportResult {
   imported: number;
   /** Foreign keys deferred inside the transaction because of a cycle across tables. */
   deferred: string[];
+  /** Foreign keys dropped and re-created inside the transaction (checked once, after the copy). */
+  foreignKeysChecked?: number;
+  /** timestamptz columns filled: SQLite's naive datetimes were taken as UTC there. */
+  timestamptzColumns?: string[];
 }
 
 /** What the import needs to know; the command and the setup step both build one. */
@@ -155,6 +161,12 @@ function importError(ev: Record<string, unknown>, rel: string): UserError {
       exitCode: ExitCode.project,
     });
   }
+  if (ev.kind === 'conflict') {
+    return new UserError(`A row of ${rel} clashes with PostgreSQL's constraints: ${detail}. Nothing was committed.`, {
+      hint: 'When appending (--sqlite-import-into-nonempty), the tables must not already hold rows with the same keys; empty them or import into a fresh database.',
+      exitCode: ExitCode.project,
+    });
+  }
   return new UserError(`The SQLite import stopped: ${detail}. Nothing was committed.`, {
     hint: `Fix what it names, then run \`pg-setup import-sqlite --from ${rel}\`.`,
     exitCode: ExitCode.project,
@@ -180,9 +192,8 @@ export async function recordImport(inputs: ImportInputs, result: ImportResult): 
 /** The verification, one line per table: rows on each side and the content check. */
 export function describeVerification(result: ImportResult): string[] {
   return result.tables.map((t) => {
-    const hash = t.hashMatch === null ? 'appended: count checked' : t.hashMatch ? 'content hash matches' : 'content hash DIFFERS';
-    const pg = t.hashMatch === null ? `${t.pgRows} rows (${t.pgRows - t.sqliteRows} were there before)` : `${t.pgRows} rows`;
-    return `${t.table}: SQLite ${t.sqliteRows} rows, PostgreSQL ${pg}, ${hash}`;
+    const pg = t.before ? `${t.pgRows} rows added to ${t.before}` : `${t.pgRows} rows`;
+    return `${t.table}: SQLite ${t.sqliteRows} rows, PostgreSQL ${pg}, ${t.hashMatch ? 'content hash matches' : 'content hash DIFFERS'}`;
   });
 }
 
@@ -215,12 +226,12 @@ export function sqliteImportStep(inputs: () => Promise<ImportInputs | undefined>
       const i = (await inputs())!;
       const rel = relative(i.projectDir, i.sqliteFile);
       const t0 = performance.now();
-      let lastPlain = '';
+      let lastStep = '';
       const result = await runSqliteImport(i, (p) => {
-        const line = formatProgress(p, tty);
-        // Off a terminal, one line per table step, not one per update.
-        if (tty || line !== lastPlain) progress(line);
-        lastPlain = line;
+        // Off a terminal, a line per tenth of each table, not one per update.
+        const step = `${p.table}:${p.total ? Math.floor((p.done / p.total) * 10) : 10}`;
+        if (tty || step !== lastStep) progress(formatProgress(p, tty));
+        lastStep = step;
       });
       await recordImport(i, result);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -228,8 +239,9 @@ export function sqliteImportStep(inputs: () => Promise<ImportInputs | undefined>
         `imported ${result.imported} rows from ${rel} into ${result.tables.length} tables in ${secs} s (one transaction, verified)`,
         ...describeVerification(result).map((l) => `  ${l}`),
         ...result.notes.map((n) => `  note: ${n}`),
+        ...(result.foreignKeysChecked ? [`  ${result.foreignKeysChecked} foreign keys dropped and re-created inside the transaction: each checked once, after the copy`] : []),
         ...(result.deferred.length ? [`  foreign keys deferred for a cycle: ${result.deferred.join(', ')}`] : []),
-        ...(result.tables.length ? ['  naive SQLite datetimes were taken as UTC for timestamptz columns'] : []),
+        ...(result.timestamptzColumns?.length ? [`  naive SQLite datetimes were taken as UTC in the timestamptz columns ${result.timestamptzColumns.join(', ')}`] : []),
       ];
       return lines.join('\n');
     },

@@ -127,3 +127,21 @@ test('Ctrl-C in the middle of a large table commits nothing; the next run import
   expect(third.all).toContain('Nothing to import; nothing changed.');
   expect(await count('shop_big', 'order_lines')).toBe(bulk + 3);
 });
+
+test('a target table that already has rows is refused, and --sqlite-import-into-nonempty appends and checks the new rows', async () => {
+  const dir = shop();
+  const setupRun = await runCli(setupArgs('shop_append', 'keep'), { cwd: dir, env });
+  expect(setupRun.code, setupRun.all).toBe(0);
+  await sql(cluster, 'shop_append', `INSERT INTO categories (id, name) VALUES (50, 'Made on PostgreSQL')`);
+  const refused = await runCli(['import-sqlite'], { cwd: dir, env });
+  expect(refused.code, refused.all).toBe(5);
+  expect(refused.all).toContain('PostgreSQL already has rows in categories (1)');
+  expect(refused.all).toContain('--sqlite-import-into-nonempty');
+  expect(await count('shop_append', 'products')).toBe(0);
+  const appended = await runCli(['import-sqlite', '--sqlite-import-into-nonempty'], { cwd: dir, env });
+  expect(appended.code, appended.all).toBe(0);
+  expect(appended.all).toContain('categories: SQLite 3 rows, PostgreSQL 3 rows added to 1, content hash matches');
+  expect(await count('shop_append', 'categories')).toBe(4);
+  const [next] = await sql(cluster, 'shop_append', `SELECT nextval('categories_id_seq')::int AS c`);
+  expect(next).toEqual({ c: 51 });
+});

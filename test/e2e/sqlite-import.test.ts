@@ -73,7 +73,8 @@ test('one --sqlite import run copies every row and prints the verification per t
   expect(first.all).toContain('users: SQLite 2 rows, PostgreSQL 2 rows, content hash matches');
   expect(first.all).toContain('posts: SQLite 3 rows, PostgreSQL 3 rows, content hash matches');
   expect(first.all).toContain('password_reset_tokens: SQLite 2 rows, PostgreSQL 2 rows, content hash matches');
-  expect(first.all).toContain('naive SQLite datetimes were taken as UTC');
+  expect(first.all).toMatch(/naive SQLite datetimes were taken as UTC in the timestamptz columns .*posts\.date_posted/);
+  expect(first.all).toMatch(/taken as UTC .*password_reset_tokens\.expires_at/);
   // --sqlite import keeps the file.
   expect(existsSync(join(dir, 'blog.db'))).toBe(true);
 });

@@ -44,11 +44,11 @@ test('the verification says rows on each side and whether the content hash match
   const lines = describeVerification({
     imported: 5, notes: [], deferred: [],
     tables: [
-      { table: 'users', sqliteRows: 2, pgRows: 2, hashMatch: true, seconds: 0 },
-      { table: 'posts', sqliteRows: 3, pgRows: 5, hashMatch: null, seconds: 0 },
+      { table: 'users', sqliteRows: 2, pgRows: 2, before: 0, hashMatch: true, seconds: 0 },
+      { table: 'posts', sqliteRows: 3, pgRows: 3, before: 2, hashMatch: true, seconds: 0 },
     ],
   });
-  expect(lines).toEqual(['users: SQLite 2 rows, PostgreSQL 2 rows, content hash matches', 'posts: SQLite 3 rows, PostgreSQL 5 rows (2 were there before), appended: count checked']);
+  expect(lines).toEqual(['users: SQLite 2 rows, PostgreSQL 2 rows, content hash matches', 'posts: SQLite 3 rows, PostgreSQL 3 rows added to 2, content hash matches']);
 });
 
 test('an import is recorded per database, never with the password', () => {
