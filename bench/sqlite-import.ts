@@ -30,6 +30,9 @@ interface Side {
   rssKiB: number[];
 }
 
+class TimedOut extends Error {}
+const SIDE_TIMEOUT_MS = 300_000;
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
@@ -69,9 +72,17 @@ export async function importBench(ctx: Ctx, rows = 1_000_000, rounds = 3): Promi
     { id: 'C', label: 'COPY of a pre-converted CSV (floor)', ms: [], rssKiB: [] },
   ];
   const load: number[] = [];
+  const timeouts: string[] = [];
   const timed = (cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> }): { ms: number; out: string } => {
     const t0 = performance.now();
-    const out = must('/usr/bin/time', ['-f', 'maxrss=%M', cmd, ...args], opts);
+    // `timeout` kills the side itself (not only /usr/bin/time); its server session is ended below.
+    const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', 'timeout', '-s', 'KILL', String(SIDE_TIMEOUT_MS / 1000), cmd, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    if (r.status === 137) {
+      psql([...admin, '-c', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'importbench' AND pid <> pg_backend_pid()`]);
+      throw new TimedOut();
+    }
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    const out = r.stdout + r.stderr;
     return { ms: performance.now() - t0, out };
   };
   for (let round = 0; round < rounds; round++) {
@@ -81,6 +92,7 @@ export async function importBench(ctx: Ctx, rows = 1_000_000, rounds = 3): Promi
       load.push(loadavg()[0]!);
       writeFileSync(rssFile, '');
       let r;
+      try {
       if (side.id === 'A') {
         r = timed(process.execPath, ['--import', join(ctx.root, 'bench', 'rss-hook.mjs'), ctx.bin, 'import-sqlite'], { cwd: dir, env: { ...env, PGSETUP_BENCH_RSS_FILE: rssFile } });
         if (!r.out.includes(`imported ${rows} rows`)) throw new Error(`pg-setup did not import ${rows} rows:\n${r.out}`);
@@ -88,6 +100,14 @@ export async function importBench(ctx: Ctx, rows = 1_000_000, rounds = 3): Promi
         r = timed('pgloader', ['--quiet', loadFile], { env: {} });
       } else {
         r = timed('psql', copyArgs, { env: adminEnv });
+      }
+      } catch (e) {
+        if (!(e instanceof TimedOut)) throw e;
+        // A stuck side (pgloader re-creating foreign keys has taken minutes here) counts as the timeout.
+        timeouts.push(`${side.label} (round ${round + 1})`);
+        side.ms.push(SIDE_TIMEOUT_MS);
+        process.stderr.write('T');
+        continue;
       }
       const n = Number(psql([...admin, '-c', `SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}`]).trim());
       if (n !== rows) throw new Error(`${side.label} left ${n} rows, not ${rows}`);
@@ -99,10 +119,10 @@ export async function importBench(ctx: Ctx, rows = 1_000_000, rounds = 3): Promi
   const nodeRss = readFileSync(rssFile, 'utf8').trim();
   rmSync(loadFile, { force: true });
   process.stderr.write(' f done\n');
-  return render(sides, rows, load, nodeRss);
+  return render(sides, rows, load, nodeRss, timeouts);
 }
 
-function render(sides: Side[], rows: number, load: number[], nodeRssKiB: string): string {
+function render(sides: Side[], rows: number, load: number[], nodeRssKiB: string, timeouts: string[]): string {
   const [a, b, c] = sides as [Side, Side, Side];
   const rate = (s: Side) => Math.round(rows / (median(s.ms) / 1000)).toLocaleString('en-US');
   const spread = (s: Side) => `${(Math.min(...s.ms) / 1000).toFixed(1)}–${(Math.max(...s.ms) / 1000).toFixed(1)}`;
@@ -121,6 +141,7 @@ function render(sides: Side[], rows: number, load: number[], nodeRssKiB: string)
     '',
     `- A / B (pgloader): ${(median(a.ms) / median(b.ms)).toFixed(2)} (target ≤ 1.0: ${median(a.ms) <= median(b.ms) ? 'met' : 'MISSED'}); A / C (COPY floor): ${(median(a.ms) / median(c.ms)).toFixed(2)} (target ≤ 2.0: ${median(a.ms) <= 2 * median(c.ms) ? 'met' : 'MISSED'}).`,
     `- Peak memory of pg-setup: node ${mib(Number(nodeRssKiB))} MiB, the largest of its processes (node or the Python child) ${mib(Math.max(...a.rssKiB))} MiB, so both together at most ${mib(Number(nodeRssKiB) + Math.max(...a.rssKiB))} MiB (target < 200 MiB: ${Number(nodeRssKiB) + Math.max(...a.rssKiB) < 200 * 1024 ? 'met' : 'MISSED'}); rows are streamed in batches of 2,000, never a whole table.`,
+    ...(timeouts.length ? [`- Stopped at the ${SIDE_TIMEOUT_MS / 1000} s limit (counted as ${SIDE_TIMEOUT_MS / 1000} s): ${timeouts.join(', ')}.`] : []),
     '- A does more than B and C: it converts by the target column, computes an order-independent content hash of every row on both sides, and commits once; pgloader commits per batch in parallel threads and drops/re-creates the foreign keys outside any transaction; C fires the per-row foreign-key triggers.',
     '',
     IMPORT_END,

@@ -96,9 +96,11 @@ Options
   --data-dir <dir>             local provider's data folder (default: .pg-setup/data)
   --timeout <seconds>          wait this long for the server to be ready (default: 60)
   --migrations <alembic|none>  default: alembic when a SQLAlchemy project is found
-  --sqlite <keep|delete|import>  the old SQLite file; delete moves it into .pg-setup/backups;
+  --sqlite <keep|delete|import>
+                               the old SQLite file; delete moves it into .pg-setup/backups;
                                import copies its rows into the new tables (one transaction, verified)
-  --sqlite-import-into-nonempty  the import appends to tables that already have rows
+  --sqlite-import-into-nonempty
+                               the import appends to tables that already have rows
   --from <file>                import-sqlite: the SQLite file (default: the one the code named)
   --settings <module:obj>      the pydantic settings object, when it is not found (e.g. app.core.config:settings)
   --url-field <name>           the settings field that holds the database URL
