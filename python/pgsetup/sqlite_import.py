@@ -615,16 +615,17 @@ class Psycopg:
 
     def copy(self, table: str, columns: list[str], rows: Iterator[tuple]) -> None:
         cols = ", ".join(quote_ident(c) for c in columns)
-        try:
-            # psycopg >= 3.1: a thread sends while this one converts (libpq releases the GIL).
-            from psycopg.copy import QueuedLibpqWriter
+        with self.conn.cursor() as cur:
+            try:
+                # psycopg >= 3.1: a thread sends while this one converts (libpq releases the GIL).
+                from psycopg.copy import QueuedLibpqWriter
 
-            writer = {"writer": QueuedLibpqWriter(self.conn.cursor())}
-        except ImportError:
-            writer = {}
-        with self.conn.cursor() as cur, cur.copy(f"COPY {quote_ident(table)} ({cols}) FROM STDIN", **writer) as cp:
-            for row in rows:
-                cp.write_row(row)
+                writer = {"writer": QueuedLibpqWriter(cur)}
+            except ImportError:
+                writer = {}
+            with cur.copy(f"COPY {quote_ident(table)} ({cols}) FROM STDIN", **writer) as cp:
+                for row in rows:
+                    cp.write_row(row)
 
     def commit(self) -> None:
         self.conn.commit()
