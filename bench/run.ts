@@ -5,7 +5,7 @@
  * Not part of the test run.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -155,8 +155,11 @@ async function main(): Promise<void> {
     },
   });
 
-  const { extraScenarios } = await import('./scenarios.js');
-  scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time })));
+  // Their set-up starts a local cluster: only when one of them is to run.
+  if (only.length === 0 || only.includes('d') || only.includes('e')) {
+    const { extraScenarios } = await import('./scenarios.js');
+    scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time })));
+  }
 
   const results: Measured[] = [];
   try {
@@ -166,8 +169,24 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     rmSync(dirname(rssFile), { recursive: true, force: true });
   }
-  const md = render(results);
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+  // Scenario f (the SQLite import) keeps its own section; a run of only f keeps the table above it.
+  const { importBench, importSectionOf, withImportSection } = await import('./sqlite-import.js');
+  const path = join(ROOT, 'bench', 'RESULTS.md');
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const head = results.length ? render(results) : old.slice(0, old.indexOf('<!-- sqlite-import') >= 0 ? old.indexOf('<!-- sqlite-import') : old.length);
+  let section = importSectionOf(old);
+  if (only.length === 0 || only.includes('f')) {
+    const work2 = mkdtempSync(join(tmpdir(), 'pgsetup-bench-f-'));
+    const c2 = await startCluster();
+    try {
+      section = await importBench({ root: ROOT, bin: BIN, work: work2, cluster: c2 });
+    } finally {
+      c2.stop();
+      rmSync(work2, { recursive: true, force: true });
+    }
+  }
+  const md = section ? withImportSection(head, section) : head;
+  writeFileSync(path, md);
   process.stdout.write(md);
 }
 

@@ -18,7 +18,7 @@ export interface CommandResult {
 export async function runCommand(flags: Flags): Promise<CommandResult> {
   // One changing run per project at a time; doctor, status and --dry-run only read, so they never wait.
   // Taken before the env file is read: a run that waited must see what the holder wrote.
-  const changes = ['setup', 'teardown', 'start', 'stop'].includes(flags.command) && !flags['dry-run'];
+  const changes = ['setup', 'teardown', 'start', 'stop', 'import-sqlite'].includes(flags.command) && !flags['dry-run'];
   const projectDir = resolve(process.cwd(), flags['project-dir'] ?? '.');
   const release = changes && statSync(projectDir, { throwIfNoEntry: false })?.isDirectory() ? await acquireLock(projectDir, flags.command) : undefined;
   try {
@@ -55,6 +55,10 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
     case 'teardown': {
       const { teardown } = await import('./teardown.js');
       return { exitCode: ExitCode.ok, json: await teardown(options, given, out) };
+    }
+    case 'import-sqlite': {
+      const { importSqlite } = await import('./import-sqlite.js');
+      return importSqlite(options, out);
     }
     case 'start':
     case 'stop':

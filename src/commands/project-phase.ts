@@ -171,6 +171,7 @@ function projectContext(opts: Options, url: string, admin: () => Promise<AdminSq
     interactive: false,
     migrations: opts.migrations,
     sqlite: opts.sqlite,
+    sqliteImportIntoNonempty: opts.sqliteImportIntoNonempty,
     admin,
     appRole: opts.dbUser,
     settings: opts.settings,

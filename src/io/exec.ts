@@ -13,6 +13,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Do not throw on a non-zero exit. */
   reject?: boolean;
+  /** Called with each line of stdout as it arrives (progress from a long child). */
+  onStdoutLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -52,7 +54,17 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   };
   // Loaded on first use: execa is the heaviest import on the start-up path and many runs spawn nothing.
   const { execa } = await import('execa');
-  const result = await execa(file, argv, execaOpts);
+  const child = execa(file, argv, execaOpts);
+  if (opts.onStdoutLine) {
+    const onLine = opts.onStdoutLine;
+    let partial = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+  }
+  const result = await child;
   const out: RunResult = {
     exitCode: result.exitCode ?? (result.failed ? 1 : 0),
     stdout: String(result.stdout ?? ''),

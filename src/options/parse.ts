@@ -26,6 +26,8 @@ const OPTIONS = {
   timeout: { type: 'string' },
   migrations: { type: 'string' },
   sqlite: { type: 'string' },
+  'sqlite-import-into-nonempty': { type: 'boolean' },
+  from: { type: 'string' },
   'data-dir': { type: 'string' },
   volumes: { type: 'boolean' },
   settings: { type: 'string' },
@@ -69,6 +71,7 @@ Usage
   pg-setup doctor              check every part and print the fix for what is wrong
   pg-setup teardown            drop what pg-setup created (asks you to type the database name)
   pg-setup start|stop|status   control the project-local server (--provider local)
+  pg-setup import-sqlite       copy the old SQLite file's rows into the migrated tables (--from FILE)
 
 Options
   --non-interactive            never prompt (implied when stdin is not a TTY or CI=true);
@@ -98,7 +101,12 @@ Options
   --data-dir <dir>             local provider's data folder (default: .pg-setup/data)
   --timeout <seconds>          wait this long for the server to be ready (default: 60)
   --migrations <alembic|none>  default: alembic when a SQLAlchemy project is found
-  --sqlite <keep|delete>       the old SQLite file; delete moves it into .pg-setup/backups
+  --sqlite <keep|delete|import>
+                               the old SQLite file; delete moves it into .pg-setup/backups;
+                               import copies its rows into the new tables (one transaction, verified)
+  --sqlite-import-into-nonempty
+                               the import appends to tables that already have rows
+  --from <file>                import-sqlite: the SQLite file (default: the one the code named)
   --settings <module:obj>      the pydantic settings object, when it is not found (e.g. app.core.config:settings)
   --url-field <name>           the settings field that holds the database URL
   --base <module:Base>         the declarative base, when it is not found (e.g. app.db.base:Base)
@@ -115,6 +123,7 @@ Examples
   npx pg-setup --provider docker --pg-version 17 --port auto
   npx pg-setup --dry-run                         # see what would happen
   npx pg-setup doctor --json
+  npx pg-setup --yes --sqlite import             # also bring the rows of blog.db along
 
 Exit codes
   0 done   1 failed   2 usage or missing input   3 server unreachable or provider failed

@@ -90,7 +90,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
   const migrations = (flags.migrations ?? 'auto') as Options['migrations'];
   if (!['auto', 'alembic', 'none'].includes(migrations)) throw usageError(`--migrations must be alembic or none, not "${flags.migrations}".`);
   const sqlite = (flags.sqlite ?? 'keep') as Options['sqlite'];
-  if (!['keep', 'delete'].includes(sqlite)) throw usageError(`--sqlite must be keep or delete, not "${flags.sqlite}".`);
+  if (!['keep', 'delete', 'import'].includes(sqlite)) throw usageError(`--sqlite must be keep, delete or import, not "${flags.sqlite}".`);
 
   const options: Options = {
     command: flags.command,
@@ -120,6 +120,8 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     timeoutMs: Math.round(timeoutSec * 1000),
     migrations,
     sqlite,
+    sqliteImportIntoNonempty: flags['sqlite-import-into-nonempty'] ?? false,
+    sqliteFrom: flags.from,
     dataDir: flags['data-dir'],
     volumes: flags.volumes ?? false,
     settings: flags.settings,

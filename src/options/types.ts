@@ -1,7 +1,7 @@
 import type { TlsSettings } from '../db/tls.js';
 import type { Driver } from '../db/url.js';
 
-export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status'] as const;
+export const COMMANDS = ['setup', 'doctor', 'teardown', 'start', 'stop', 'status', 'import-sqlite'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const PROVIDERS = ['auto', 'existing', 'apt', 'brew', 'docker', 'local'] as const;
@@ -41,7 +41,11 @@ export interface Options {
   dockerImage: string | undefined;
   timeoutMs: number;
   migrations: 'auto' | 'alembic' | 'none';
-  sqlite: 'keep' | 'delete';
+  sqlite: 'keep' | 'delete' | 'import';
+  /** --sqlite-import-into-nonempty: the import appends to tables that already have rows. */
+  sqliteImportIntoNonempty?: boolean;
+  /** import-sqlite --from FILE. */
+  sqliteFrom?: string;
   dataDir: string | undefined;
   volumes: boolean;
   /** Overrides for what the project analysis could not find. */

@@ -19,8 +19,10 @@ export interface ProjectContext extends AnalysisOverrides {
   confirm?: (question: string) => Promise<boolean>;
   /** `--migrations`: auto = alembic when a SQLAlchemy project is found. */
   migrations: 'auto' | 'alembic' | 'none';
-  /** `--sqlite`: delete moves the SQLite file into .pg-setup/backups/, never removes it. */
-  sqlite: 'keep' | 'delete';
+  /** `--sqlite`: delete moves the SQLite file into .pg-setup/backups/, never removes it; import copies its rows (and keeps it). */
+  sqlite: 'keep' | 'delete' | 'import';
+  /** `--sqlite-import-into-nonempty`: append to tables that already have rows. */
+  sqliteImportIntoNonempty?: boolean;
   /** A superuser session (for the scratch database of the empty-migration trap). */
   admin: () => Promise<AdminSql>;
   /** The role that owns the app database. */

@@ -21,6 +21,7 @@ import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomi
 import { applyEdits } from './text-edits.js';
 import { forgetSqliteFiles, readCreated, recordSqliteFiles } from '../state/created.js';
 import { renderUnifiedDiff } from './unified-diff.js';
+import { importInputs, sqliteImportStep } from './sqlite-import.js';
 import { planWiring, type WiringPlan } from './wiring.js';
 
 export type { ProjectContext } from './context.js';
@@ -122,7 +123,8 @@ async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; n
  */
 export function projectSteps(ctx: ProjectContext): Step[] {
   const r = new ProjectRun(ctx);
-  const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), sqliteStep(r)];
+  const importing = ctx.sqlite === 'import' ? [importStep(r)] : [];
+  const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), ...importing, sqliteStep(r)];
   // A dry run reports what it would do; only the analysis (read-only) really runs.
   return ctx.dryRun ? steps.map((s, i) => (i === 0 ? s : { ...s, run: async () => `would ${s.describe().join('; ')}` })) : steps;
 }
@@ -332,6 +334,15 @@ function verifyStep(r: ProjectRun): Step {
   };
 }
 
+/** --sqlite import: the rows move once the schema is at head (src/project/sqlite-import.ts). */
+function importStep(r: ProjectRun): Step {
+  return sqliteImportStep(async () => {
+    await r.analysis();
+    const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false };
+    return importInputs(opts, r.first!, () => r.analysis());
+  }, Boolean(process.stdout.isTTY));
+}
+
 function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
     await r.analysis();
@@ -346,7 +357,7 @@ function sqliteStep(r: ProjectRun): Step {
       const found = await files();
       if (found.length === 0) return 'no SQLite database file';
       const rel = found.map((p) => relative(r.ctx.projectDir, p));
-      if (r.ctx.sqlite === 'keep') {
+      if (r.ctx.sqlite !== 'delete') {
         if (!r.ctx.dryRun) await recordSqliteFiles(r.ctx.projectDir, rel);
         return `kept ${rel.join(', ')} (--sqlite delete moves it into .pg-setup/backups/)`;
       }

@@ -100,7 +100,8 @@ export async function forgetSqliteFiles(projectDir: string, files: string[]): Pr
   });
 }
 
-async function updateCreated(projectDir: string, change: (s: CreatedState) => void): Promise<void> {
+/** Read, change and write the record atomically (mode 0600). */
+export async function updateCreated(projectDir: string, change: (s: CreatedState) => void): Promise<void> {
   const s = await readCreated(projectDir);
   change(s);
   await mkdir(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
