@@ -1,4 +1,4 @@
-import pg from 'pg';
+import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { run, type RunOptions } from '../io/exec.js';
