@@ -17,15 +17,18 @@ from .engines import find_engines
 from .manager import detect_manager
 from .models import find_base, find_models
 from .settings import find_settings
-from .source import load_modules
+from .source import load_modules, memoized_walk
 from .sqlite import find_sqlite
 from .startup import find_create_all
 
 
 def analyze(root: str, overrides: dict | None = None) -> dict:
     """The whole analysis of the project at `root`, as the JSON pg-setup consumes."""
-    overrides = overrides or {}
-    root = os.path.abspath(root)
+    with memoized_walk():
+        return _analyze(os.path.abspath(root), overrides or {})
+
+
+def _analyze(root: str, overrides: dict) -> dict:
     modules, parse_errors = load_modules(root)
     result = {
         "projectDir": root,
