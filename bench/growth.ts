@@ -5,7 +5,7 @@
  * its Python children. Sizes are interleaved run by run so drift hits every size alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,7 @@ const SIZES = [
 const WHOLE_RUNS = 3;
 const ALEMBIC_PAIRS = 2;
 
-interface SizeResult {
+export interface SizeResult {
   models: number;
   modules: number;
   bytes: number;
@@ -161,10 +161,13 @@ export async function measureGrowth(ctx: Ctx & { time: Ctx['time'] }): Promise<G
     }
   }
   process.stderr.write(' growth done\n');
+  // The raw figures, for a second look (bench/.work is not committed).
+  mkdirSync(join(ctx.root, 'bench', '.work'), { recursive: true });
+  writeFileSync(join(ctx.root, 'bench', '.work', 'growth.json'), JSON.stringify(results, null, 1));
   return { markdown: render(results), svg: plot(results) };
 }
 
-function render(rs: SizeResult[]): string[] {
+export function render(rs: SizeResult[]): string[] {
   const small = rs[0]!;
   const big = rs[rs.length - 1]!;
   const mid = rs[1] ?? big;
@@ -206,7 +209,7 @@ function render(rs: SizeResult[]): string[] {
 }
 
 /** A small line chart, written by hand: ms (log scale) against models, one line per measure. */
-function plot(rs: SizeResult[]): string {
+export function plot(rs: SizeResult[]): string {
   const W = 640;
   const H = 360;
   const m = { l: 70, r: 190, t: 30, b: 50 };

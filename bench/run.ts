@@ -172,22 +172,36 @@ async function main(): Promise<void> {
   const results: Measured[] = [];
   let growth: GrowthResult | undefined;
   let costs: string[] | undefined;
+  // RESULTS.md is rewritten after every scenario, so a bench cut short still reports what it measured.
+  const write = () => writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), render(results, growth, costs));
+  const cleanup = () => {
+    clusters.splice(0).forEach((c) => c.stop());
+    rmSync(work, { recursive: true, force: true });
+    rmSync(dirname(rssFile), { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     if (wants('costs')) costs = await (await import('./costs.js')).measureCosts({ root: ROOT, cluster });
-    for (const s of scenarios) if (wants(s.id)) results.push(await measure(s));
+    for (const s of scenarios) {
+      if (!wants(s.id)) continue;
+      results.push(await measure(s));
+      write();
+    }
     if (wants('growth')) {
       const { measureGrowth } = await import('./growth.js');
       growth = await measureGrowth({ root: ROOT, bin: BIN, work, cluster, time, wants });
+      writeFileSync(join(ROOT, 'bench', 'growth.svg'), growth.svg);
     }
   } finally {
-    clusters.forEach((c) => c.stop());
-    rmSync(work, { recursive: true, force: true });
-    rmSync(dirname(rssFile), { recursive: true, force: true });
+    cleanup();
   }
-  const md = render(results, growth, costs);
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
-  if (growth) writeFileSync(join(ROOT, 'bench', 'growth.svg'), growth.svg);
-  process.stdout.write(md);
+  write();
+  process.stdout.write(render(results, growth, costs));
 }
 
 /** The verdict's ratio: (A − N) / B for whole processes, A / B otherwise. */

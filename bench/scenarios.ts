@@ -103,7 +103,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
     baseline: '`uv run alembic revision --autogenerate` + `uv run alembic upgrade head`',
     target: 0.6,
     verdict: 'plain',
-    iterations: 5,
+    iterations: 3,
     done: cleanup,
     pair: (i) => alembicPair(ctx, tutorial, `bench_e_${i}`, dirs),
   });
@@ -113,7 +113,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
     baseline: 'bench/baseline/tutorial.sh',
     target: 1.0,
     verdict: 'minus-node',
-    iterations: 5,
+    iterations: 3,
     done: cleanup,
     pair: async (i) => {
       const copy = () => {
