@@ -40,7 +40,7 @@ export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string,
   const { projectSteps } = (await import(join(ctx.root, 'dist/project/steps.js'))) as typeof import('../src/project/steps.js');
   const { connectAdmin } = (await import(join(ctx.root, 'dist/db/admin.js'))) as typeof import('../src/db/admin.js');
   const { cluster } = ctx;
-  const dir = mkdtempSync(join(tmpdir(), 'pgsetup-bench-e-'));
+  const dir = mkdtempSync(join(ctx.work, 'e-'));
   dirs.push(dir);
   cpSync(source, dir, { recursive: true });
   const url = await createAppDb(cluster, tag, tag);
@@ -117,7 +117,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
     done: cleanup,
     pair: async (i) => {
       const copy = () => {
-        const d = mkdtempSync(join(tmpdir(), 'pgsetup-bench-f-'));
+        const d = mkdtempSync(join(ctx.work, 'f-'));
         dirs.push(d);
         cpSync(tutorial, d, { recursive: true });
         return d;
