@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: each scenario runs pg-setup (A) and a hand-written baseline doing the same
- * work with the standard tools (B), alternating A/B so drift hits both, and reports medians,
- * the ratio of medians and the median of pair-by-pair ratios. Writes bench/RESULTS.md.
- * Not part of the test run.
+ * `npm run bench`: each scenario runs pg-setup (A) and a hand-typed baseline doing the same work
+ * with the standard tools (B). Where A is a whole pg-setup process, `node -e 0` (N) runs in the
+ * same pair, so the verdict compares (A − N) with B: what pg-setup costs beyond Node's own
+ * start-up. Sides alternate (A N B, then B N A) so drift hits all three. Then the growth runs
+ * (bench/growth.ts). Writes bench/RESULTS.md and bench/growth.svg. Not part of the test run.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { cpus, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
+import type { GrowthResult } from './growth.js';
+import { median, spread } from './stats.js';
 
 /** A side of a pair: a command to spawn, or (for in-process phases) a function that returns its ms. */
 type Side = Run | (() => Promise<number>);
@@ -24,9 +27,13 @@ interface Run {
 interface Scenario {
   id: string;
   title: string;
-  /** A's median may be at most this multiple of B's. */
+  /** The verdict's ratio may be at most this. */
   target: number;
+  /** How the verdict is computed: (A − N) / B, or A / B (B is `node -e 0` itself, or A is in-process). */
+  verdict: 'minus-node' | 'plain';
   iterations: number;
+  /** What B is, for the table. */
+  baseline: string;
   /** Build the i-th pair; `prepare` runs untimed before each side. */
   pair(i: number): Promise<{ a: Side; b: Side; prepareA?: () => Promise<void> | void; prepareB?: () => Promise<void> | void }>;
   done?(): Promise<void> | void;
@@ -36,8 +43,13 @@ interface Measured {
   id: string;
   title: string;
   target: number;
+  verdict: Scenario['verdict'];
+  baseline: string;
   a: number[];
   b: number[];
+  n: number[];
+  /** CPU ms of each run, per side (empty for in-process sides). */
+  cpu: { a: number[]; b: number[]; n: number[] };
   rssKiB: number[];
 }
 
@@ -46,39 +58,49 @@ const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'pg-setup.js');
 const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
+const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };
 
 export type { Scenario, Run, Side };
 
+const cpuFile = join(dirname(rssFile), 'cpu');
+/** CPU seconds (user + system, the process and the children it waited for) of the last `time` call. */
+let lastCpuMs = NaN;
+
+/**
+ * Wall ms of one run. GNU time wraps every run (each side alike) to record its CPU time too:
+ * on a machine shared with other work the wall clock mostly measures the queue for the cores,
+ * while CPU time measures the work each side does.
+ */
 function time(run: Run, measureRss: boolean): number {
   const isCli = run.cmd === process.execPath && run.args[0] === BIN;
   const args = isCli && measureRss ? ['--import', RSS_HOOK, ...run.args] : run.args;
   const env = { ...process.env, NO_COLOR: '1', CI: 'true', ...run.env, ...(isCli && measureRss ? { PGSETUP_BENCH_RSS_FILE: rssFile } : {}) };
   const t0 = performance.now();
-  const r = spawnSync(run.cmd, args, { cwd: run.cwd, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', run.cmd, ...args], { cwd: run.cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${run.cmd} ${run.args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  lastCpuMs = ((user ?? NaN) + (sys ?? NaN)) * 1000;
   return ms;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 async function measure(s: Scenario): Promise<Measured> {
-  const m: Measured = { id: s.id, title: s.title, target: s.target, a: [], b: [], rssKiB: [] };
+  const m: Measured = { id: s.id, title: s.title, target: s.target, verdict: s.verdict, baseline: s.baseline, a: [], b: [], n: [], cpu: { a: [], b: [], n: [] }, rssKiB: [] };
   writeFileSync(rssFile, '');
   for (let i = 0; i < s.iterations; i++) {
     const p = await s.pair(i);
-    const sides: ['a' | 'b', Side, (() => Promise<void> | void) | undefined][] = [
-      ['a', p.a, p.prepareA],
-      ['b', p.b, p.prepareB],
-    ];
+    const sides: ['a' | 'b' | 'n', Side, (() => Promise<void> | void) | undefined][] = [['a', p.a, p.prepareA]];
+    if (s.verdict === 'minus-node') sides.push(['n', NODE0, undefined]);
+    sides.push(['b', p.b, p.prepareB]);
     if (i % 2 === 1) sides.reverse();
     for (const [side, run, prepare] of sides) {
       await prepare?.();
-      m[side].push(typeof run === 'function' ? await run() : time(run, side === 'a'));
+      if (typeof run === 'function') {
+        m[side].push(await run());
+      } else {
+        m[side].push(time(run, side === 'a'));
+        m.cpu[side].push(lastCpuMs);
+      }
     }
     process.stderr.write('.');
   }
@@ -98,16 +120,19 @@ function versionOf(cmd: string, args: string[]): string {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
+  const wants = (id: string) => only.length === 0 || only.includes(id);
   const work = mkdtempSync(join(tmpdir(), 'pgsetup-bench-work-'));
   const clusters: TestCluster[] = [];
   const scenarios: Scenario[] = [];
 
   scenarios.push({
     id: 'a',
-    title: '`pg-setup --help` vs `node -e 0`',
-    target: 1.5,
+    title: '`pg-setup --help`',
+    baseline: '`node -e 0`',
+    target: 1.3,
+    verdict: 'plain',
     iterations: 21,
-    pair: async () => ({ a: { cmd: process.execPath, args: [BIN, '--help'] }, b: { cmd: process.execPath, args: ['-e', '0'] } }),
+    pair: async () => ({ a: { cmd: process.execPath, args: [BIN, '--help'] }, b: NODE0 }),
   });
 
   const cluster = await startCluster();
@@ -126,25 +151,13 @@ async function main(): Promise<void> {
 
   scenarios.push({
     id: 'b',
-    title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
-    target: 1.5,
-    iterations: 11,
+    title: 'idempotent re-run on a running server, no migrations',
+    baseline: 'bench/baseline/rerun.sh',
+    target: 1.0,
+    verdict: 'minus-node',
+    iterations: 15,
     pair: async (i) => {
       const d = projects('b', i);
-      return {
-        a: { cmd: process.execPath, args: cliArgs(`pa${i}`), cwd: d.a },
-        b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${i}`, d.b) },
-      };
-    },
-  });
-
-  scenarios.push({
-    id: 'c',
-    title: 'idempotent re-run',
-    target: 1.5,
-    iterations: 11,
-    pair: async (i) => {
-      const d = projects('c', i);
       // Untimed first runs; the timed runs are the re-runs.
       time({ cmd: process.execPath, args: cliArgs(`ra${i}`), cwd: d.a }, false);
       time({ cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`rb${i}`, d.b) }, false);
@@ -155,74 +168,122 @@ async function main(): Promise<void> {
     },
   });
 
-  // Their set-up starts a local cluster: only when one of them is to run.
-  if (only.length === 0 || only.includes('d') || only.includes('e')) {
-    const { extraScenarios } = await import('./scenarios.js');
-    scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time })));
-  }
+  scenarios.push({
+    id: 'c',
+    title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
+    baseline: 'bench/baseline/provision.sh',
+    target: 1.2,
+    verdict: 'minus-node',
+    iterations: 11,
+    pair: async (i) => {
+      const d = projects('c', i);
+      return {
+        a: { cmd: process.execPath, args: cliArgs(`pa${i}`), cwd: d.a },
+        b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${i}`, d.b) },
+      };
+    },
+  });
+
+  const { extraScenarios } = await import('./scenarios.js');
+  scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time, wants })));
 
   const results: Measured[] = [];
-  try {
-    for (const s of scenarios) if (only.length === 0 || only.includes(s.id)) results.push(await measure(s));
-  } finally {
-    clusters.forEach((c) => c.stop());
+  let growth: GrowthResult | undefined;
+  let costs: string[] | undefined;
+  // RESULTS.md is rewritten after every scenario, so a bench cut short still reports what it measured.
+  // The SQLite import's section (scenario `import`) is kept from the last run that measured it.
+  const { importBench, importSectionOf, withImportSection } = await import('./sqlite-import.js');
+  const resultsPath = join(ROOT, 'bench', 'RESULTS.md');
+  let importSection = existsSync(resultsPath) ? importSectionOf(readFileSync(resultsPath, 'utf8')) : '';
+  const write = () => {
+    const head = render(results, growth, costs);
+    writeFileSync(resultsPath, importSection ? withImportSection(head, importSection) : head);
+  };
+  const cleanup = () => {
+    clusters.splice(0).forEach((c) => c.stop());
     rmSync(work, { recursive: true, force: true });
     rmSync(dirname(rssFile), { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
   }
-  // Scenario f (the SQLite import) keeps its own section; a run of only f keeps the table above it.
-  const { importBench, importSectionOf, withImportSection } = await import('./sqlite-import.js');
-  const path = join(ROOT, 'bench', 'RESULTS.md');
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const head = results.length ? render(results) : old.slice(0, old.indexOf('<!-- sqlite-import') >= 0 ? old.indexOf('<!-- sqlite-import') : old.length);
-  let section = importSectionOf(old);
-  if (only.length === 0 || only.includes('f')) {
-    const work2 = mkdtempSync(join(tmpdir(), 'pgsetup-bench-f-'));
-    const c2 = await startCluster();
-    try {
-      section = await importBench({ root: ROOT, bin: BIN, work: work2, cluster: c2 });
-    } finally {
-      c2.stop();
-      rmSync(work2, { recursive: true, force: true });
+  try {
+    if (wants('costs')) costs = await (await import('./costs.js')).measureCosts({ root: ROOT, cluster });
+    for (const s of scenarios) {
+      if (!wants(s.id)) continue;
+      results.push(await measure(s));
+      write();
     }
+    if (wants('import')) {
+      const importWork = mkdtempSync(join(tmpdir(), 'pgsetup-bench-import-'));
+      const importCluster = await startCluster();
+      try {
+        importSection = await importBench({ root: ROOT, bin: BIN, work: importWork, cluster: importCluster });
+      } finally {
+        importCluster.stop();
+        rmSync(importWork, { recursive: true, force: true });
+      }
+      write();
+    }
+    if (wants('growth')) {
+      const { measureGrowth } = await import('./growth.js');
+      const progress = (partial: GrowthResult) => {
+        growth = partial;
+        writeFileSync(join(ROOT, 'bench', 'growth.svg'), partial.svg);
+        write();
+      };
+      progress(await measureGrowth({ root: ROOT, bin: BIN, work, cluster, time, wants, progress }));
+    }
+  } finally {
+    cleanup();
   }
-  const md = section ? withImportSection(head, section) : head;
-  writeFileSync(path, md);
-  process.stdout.write(md);
+  write();
+  process.stdout.write(render(results, growth, costs));
 }
 
-function render(results: Measured[]): string {
+/** The verdict's ratio: (A − N) / B for whole processes, A / B otherwise. */
+export function verdictRatio(r: Pick<Measured, 'a' | 'b' | 'n' | 'verdict'>): number {
+  return r.verdict === 'minus-node' ? (median(r.a) - median(r.n)) / median(r.b) : median(r.a) / median(r.b);
+}
+
+/** The same ratio over CPU time; NaN when a side ran in process. */
+function cpuRatio(r: Measured): number {
+  if (r.cpu.a.length === 0 || r.cpu.b.length === 0) return NaN;
+  return verdictRatio({ a: r.cpu.a, b: r.cpu.b, n: r.cpu.n, verdict: r.verdict });
+}
+
+function render(results: Measured[], growth: GrowthResult | undefined, costs: string[] | undefined): string {
   const lines = [
     '# Benchmark results',
     '',
-    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.`,
+    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     '',
-    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}`,
+    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; shared with other work while it ran, so figures are noisy: each cell is the median (min–max) in ms`,
     `- node ${process.version}; ${versionOf('psql', ['--version'])}; ${versionOf('uv', ['--version'])}; ${versionOf('python3', ['--version'])}`,
-    '- A = pg-setup, B = the hand-typed baseline (bench/baseline/*.sh). Runs alternate A/B (A first on even pairs).',
+    '- A = pg-setup, B = the hand-typed baseline (bench/baseline/), N = `node -e 0`, all three in the same paired run, alternating A N B / B N A.',
+    '- Verdict ratio: (A − N) / B where A is a whole pg-setup process (what pg-setup costs beyond starting Node); A / B for (a) and for the in-process Alembic phase. The verdict is on wall time; the same ratio over CPU time (user + system of each process and its children, from GNU time) is beside it, since on a shared machine the wall clock also counts the wait for a core.',
     '',
-    '| scenario | n | A median ms | B median ms | ratio of medians | median pair ratio | target | peak RSS of the CLI (MiB, max) | verdict |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | n | A ms | N ms | B ms | B is | ratio (wall) | target | verdict (wall) | CPU ms A / N / B | ratio (CPU) | verdict (CPU) | peak RSS of the CLI (MiB, max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    const ratio = median(r.a) / median(r.b);
-    const pairRatio = median(r.a.map((a, i) => a / (r.b[i] as number)));
+    const ratio = verdictRatio(r);
+    const cpu = cpuRatio(r);
     const rss = r.rssKiB.length ? Math.max(...r.rssKiB) / 1024 : NaN;
-    const ok = ratio <= r.target && (Number.isNaN(rss) || rss < 120);
-    lines.push(`| (${r.id}) ${r.title} | ${r.a.length} | ${median(r.a).toFixed(0)} | ${median(r.b).toFixed(0)} | ${ratio.toFixed(2)} | ${pairRatio.toFixed(2)} | ≤ ${r.target} | ${Number.isNaN(rss) ? 'n/a (in-process phase)' : rss.toFixed(1)} | ${ok ? 'met' : 'MISSED'} |`);
-  }
-  const a = results.find((r) => r.id === 'a');
-  const c = results.find((r) => r.id === 'c');
-  if (a && c) {
-    const node0 = median(a.b);
+    const rssOk = Number.isNaN(rss) || rss < 120;
+    const formula = r.verdict === 'minus-node' ? '(A−N)/B' : 'A/B';
+    const cpuCells = Number.isNaN(cpu)
+      ? 'n/a (in-process phase) | – | –'
+      : `${median(r.cpu.a).toFixed(0)} / ${r.cpu.n.length ? median(r.cpu.n).toFixed(0) : '–'} / ${median(r.cpu.b).toFixed(0)} | ${cpu.toFixed(2)} | ${cpu <= r.target && rssOk ? 'met' : 'MISSED'}`;
     lines.push(
-      '',
-      '## Where the time goes',
-      '',
-      `- Starting Node alone (\`node -e 0\`, side B of (a)) takes ${node0.toFixed(0)} ms, ${(node0 / median(c.b)).toFixed(2)}x the whole hand-typed re-run (c): a Node CLI cannot reach 1.5x of a few \`psql\` calls in (b), (c) and (d) whatever it does after start-up.`,
-      '- After start-up, loading `pg` (its SCRAM code initialises WebCrypto), `listr2` and `dotenv` costs about as much again; `execa` (about 60 ms) loads only when a child process is started, and dockerode, @inquirer/prompts and the Python paths only when used, which is why (a) meets its target.',
-      '- A re-run that finds everything in place opens one connection as the app (no superuser session, no detection, no child process). (d) spawns only `pg_ctl start -w`; the rest is Node start-up and the authenticated readiness query.',
+      `| (${r.id}) ${r.title} | ${r.a.length} | ${spread(r.a)} | ${spread(r.n)} | ${spread(r.b)} | ${r.baseline} | ${formula} = ${ratio.toFixed(2)} | ≤ ${r.target} | ${ratio <= r.target && rssOk ? 'met' : 'MISSED'} | ${cpuCells} | ${Number.isNaN(rss) ? 'n/a (in-process phase)' : rss.toFixed(1)} |`,
     );
   }
+  if (growth) lines.push('', ...growth.markdown);
+  if (costs) lines.push('', ...costs);
   return lines.join('\n') + '\n';
 }
 

@@ -1,73 +1,136 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TestCluster } from '../test/helpers/cluster.js';
 import { createAppDb, writeEnv } from '../test/helpers/python-project.js';
-import type { Run, Scenario } from './run.js';
+import type { Run, Scenario, Side } from './run.js';
 
-interface Ctx {
+export interface Ctx {
   root: string;
   bin: string;
   work: string;
   cluster: TestCluster;
   time: (run: Run, measureRss: boolean) => number;
+  wants: (id: string) => boolean;
 }
 
 /**
- * (e) The Alembic phase on the tutorial fixture: pg-setup's migration step (one Python process
- * for revision + upgrade) against `uv run alembic revision --autogenerate` + `uv run alembic upgrade head`.
- * Both sides start from the same state: dependencies added, code wired, Alembic scaffolded.
+ * PATH with the real uv first: pyenv's `uv` shim is a shell script that costs every call
+ * (and fails in projects pinned to another Python). Both sides get the same PATH.
  */
-export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
-  process.env.UV_PYTHON_DOWNLOADS = 'never';
-  // The built modules, exactly what the CLI runs (templates are found next to dist/).
+export function toolPath(cluster: TestCluster): string {
+  let uvDir: string | undefined;
+  try {
+    const uv = execFileSync('sh', ['-c', 'command -v uv'], { encoding: 'utf8' }).trim();
+    uvDir = uv.includes('/shims/') ? dirname(execFileSync('pyenv', ['which', 'uv'], { encoding: 'utf8' }).trim()) : dirname(uv);
+  } catch {
+    uvDir = undefined;
+  }
+  return [cluster.binDir, uvDir, process.env.PATH].filter(Boolean).join(':');
+}
+
+/**
+ * A project copied from `source` and taken by pg-setup's own steps up to the Alembic phase:
+ * role and database, .env, dependencies added, code wired, Alembic scaffolded. Both sides of
+ * an Alembic-phase pair start from this state.
+ */
+export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string, dirs: string[]) {
   const { projectSteps } = (await import(join(ctx.root, 'dist/project/steps.js'))) as typeof import('../src/project/steps.js');
   const { connectAdmin } = (await import(join(ctx.root, 'dist/db/admin.js'))) as typeof import('../src/db/admin.js');
   const { cluster } = ctx;
-  const prepare = async (tag: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgsetup-bench-e-'));
-    cpSync(join(ctx.root, 'test/fixtures/tutorial-blog'), dir, { recursive: true });
-    dirs.push(dir);
-    const url = await createAppDb(cluster, tag, tag);
-    writeEnv(dir, 'DATABASE_URL', url);
-    const steps = projectSteps({
-      projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: url, driver: 'psycopg', yes: true, dryRun: false, interactive: false,
-      migrations: 'auto', sqlite: 'keep', appRole: tag,
-      admin: () => connectAdmin({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword }),
-    });
-    for (const s of steps.slice(0, 4)) if (!(await s.check())) await s.run(() => undefined);
-    // Warm the OS file cache and bytecode the same way for both sides.
-    spawnSync(join(dir, '.venv/bin/python'), ['-c', 'import alembic.command, models'], { cwd: dir });
-    return { dir, migration: steps[4]! };
-  };
-  const dirs: string[] = [];
-  return [
-    await startScenario(ctx),
-    {
-      id: 'e',
-      done: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
-      title: 'Alembic phase on the tutorial fixture (autogenerate + upgrade)',
-      target: 0.8,
-      iterations: 5,
-      pair: async (i) => {
-        const ours = await prepare(`bench_e_ours_${i}`);
-        const typed = await prepare(`bench_e_typed_${i}`);
-        const env = { UV_PYTHON_DOWNLOADS: 'never' };
-        return {
-          a: async () => {
-            const t0 = performance.now();
-            await ours.migration.run(() => undefined);
-            return performance.now() - t0;
-          },
-          b: async () =>
-            ctx.time({ cmd: 'uv', args: ['run', 'alembic', 'revision', '--autogenerate', '-m', 'initial schema'], cwd: typed.dir, env }, false) +
-            ctx.time({ cmd: 'uv', args: ['run', 'alembic', 'upgrade', 'head'], cwd: typed.dir, env }, false),
-        };
-      },
+  const dir = mkdtempSync(join(ctx.work, 'e-'));
+  dirs.push(dir);
+  cpSync(source, dir, { recursive: true });
+  const url = await createAppDb(cluster, tag, tag);
+  writeEnv(dir, 'DATABASE_URL', url);
+  const steps = projectSteps({
+    projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: url, driver: 'psycopg', yes: true, dryRun: false, interactive: false,
+    migrations: 'auto', sqlite: 'keep', appRole: tag,
+    admin: () => connectAdmin({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword }),
+  });
+  for (const s of steps.slice(0, 4)) if (!(await s.check())) await s.run(() => undefined);
+  // Warm the OS file cache and bytecode the same way for both sides.
+  spawnSync(join(dir, '.venv/bin/python'), ['-c', 'import alembic.command, models'], { cwd: dir });
+  return { dir, migration: steps[4]! };
+}
+
+/** A pair for the Alembic phase: pg-setup's migration step (in process) vs the two typed commands. */
+export async function alembicPair(ctx: Ctx, source: string, tag: string, dirs: string[]): Promise<{ a: Side; b: Side }> {
+  const ours = await prepareAlembicPhase(ctx, source, `${tag}_ours`, dirs);
+  const typed = await prepareAlembicPhase(ctx, source, `${tag}_typed`, dirs);
+  const env = { UV_PYTHON_DOWNLOADS: 'never', PATH: toolPath(ctx.cluster) };
+  return {
+    a: async () => {
+      const t0 = performance.now();
+      await ours.migration.run(() => undefined);
+      return performance.now() - t0;
     },
-  ];
+    b: async () =>
+      ctx.time({ cmd: 'uv', args: ['run', 'alembic', 'revision', '--autogenerate', '-m', 'initial schema'], cwd: typed.dir, env }, false) +
+      ctx.time({ cmd: 'uv', args: ['run', 'alembic', 'upgrade', 'head'], cwd: typed.dir, env }, false),
+  };
+}
+
+/** pg-setup's whole first run on a project, as a user types it. */
+export function wholeRunArgs(ctx: Ctx, db: string): string[] {
+  const { cluster } = ctx;
+  return [ctx.bin, '--non-interactive', '--yes', '--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port), '--db-name', db, '--db-password', 'bench-password-1234567890'];
+}
+
+/** The env of tutorial.sh for one fresh project copy. */
+export function typedEnv(ctx: Ctx, db: string, dir: string): Record<string, string> {
+  const { cluster } = ctx;
+  return {
+    PGHOST: '127.0.0.1', PGPORT: String(cluster.port), PGUSER: cluster.superuser, PGPASSWORD: cluster.superPassword, PGDATABASE: 'postgres',
+    PATH: toolPath(cluster), UV_PYTHON_DOWNLOADS: 'never',
+    APP_USER: `${db}_user`, APP_DB: db, APP_PASSWORD: 'bench-password-1234567890', PROJECT_DIR: dir, ENV_PY: join(ctx.root, 'bench/baseline/env.py'),
+  };
+}
+
+/** (d) start, (e) the Alembic phase on the tutorial, (f) the whole first run on the tutorial. */
+export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
+  process.env.UV_PYTHON_DOWNLOADS = 'never';
+  const tutorial = join(ctx.root, 'test/fixtures/tutorial-blog');
+  const dirs: string[] = [];
+  const cleanup = () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+  const out: Scenario[] = [];
+  if (ctx.wants('d')) out.push(await startScenario(ctx));
+  out.push({
+    id: 'e',
+    title: 'the Alembic phase on the tutorial fixture (autogenerate + upgrade)',
+    baseline: '`uv run alembic revision --autogenerate` + `uv run alembic upgrade head`',
+    target: 0.6,
+    verdict: 'plain',
+    iterations: 3,
+    done: cleanup,
+    pair: (i) => alembicPair(ctx, tutorial, `bench_e_${i}`, dirs),
+  });
+  out.push({
+    id: 'f',
+    title: 'the whole first run on the tutorial fixture (SQLite app to tables at head)',
+    baseline: 'bench/baseline/tutorial.sh',
+    target: 1.0,
+    verdict: 'minus-node',
+    iterations: 3,
+    done: cleanup,
+    pair: async (i) => {
+      const copy = () => {
+        const d = mkdtempSync(join(ctx.work, 'f-'));
+        dirs.push(d);
+        cpSync(tutorial, d, { recursive: true });
+        return d;
+      };
+      const a = copy();
+      const b = copy();
+      return {
+        a: { cmd: process.execPath, args: wholeRunArgs(ctx, `bench_f_ours_${i}`), cwd: a, env: { UV_PYTHON_DOWNLOADS: 'never', PATH: toolPath(ctx.cluster) } },
+        b: { cmd: 'bash', args: [join(ctx.root, 'bench/baseline/tutorial.sh')], env: typedEnv(ctx, `bench_f_typed_${i}`, b) },
+      };
+    },
+  });
+  return out;
 }
 
 /**
@@ -87,10 +150,13 @@ async function startScenario(ctx: Ctx): Promise<Scenario> {
   const stop = () => {
     ctx.time({ cmd: process.execPath, args: [ctx.bin, 'stop'], cwd: dir }, false);
   };
+  if (!existsSync(state.dataDir)) throw new Error(`no local cluster in ${state.dataDir}`);
   return {
     id: 'd',
-    title: 'from a stopped cluster to ready (`pg-setup start`, local provider)',
+    title: 'from a stopped project-local cluster to ready (`pg-setup start`)',
+    baseline: 'bench/baseline/start.sh (`pg_ctl start -w` + `psql -c "SELECT 1"`)',
     target: 1.1,
+    verdict: 'minus-node',
     iterations: 9,
     pair: async () => ({
       prepareA: stop,

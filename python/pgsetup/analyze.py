@@ -17,7 +17,7 @@ from .engines import find_engines
 from .manager import detect_manager
 from .models import find_base, find_models
 from .settings import describe_target, find_settings
-from .source import load_modules, src_import_root
+from .source import load_modules, memoized_walk, src_import_root
 from .sqlite import find_sqlite
 from .sqlite_quirks import find_sqlite_quirks
 from .startup import asgi_apps, find_create_all
@@ -26,8 +26,11 @@ from .url_sources import find_url_sources, settings_after_takeover
 
 def analyze(root: str, overrides: dict | None = None) -> dict:
     """The whole analysis of the project at `root`, as the JSON pg-setup consumes."""
-    overrides = overrides or {}
-    root = os.path.abspath(root)
+    with memoized_walk():
+        return _analyze(os.path.abspath(root), overrides or {})
+
+
+def _analyze(root: str, overrides: dict) -> dict:
     modules, parse_errors = load_modules(root)
     result = {
         "projectDir": root,

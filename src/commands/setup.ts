@@ -71,7 +71,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   // connection proves the server, role, database, ownership and write access.
   const inPlace = await checkInPlace(opts);
   const provider =
-    inPlace && opts.provider === 'auto' && !(await rememberedProvider(opts)) ? existingProvider(opts) : await selectProvider(opts, given, out, detected);
+    inPlace && (opts.provider === 'existing' || (opts.provider === 'auto' && !(await rememberedProvider(opts)))) ? existingProvider(opts) : await selectProvider(opts, given, out, detected);
   if (opts.interactive) await askForGaps(opts, given, project, out);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.
@@ -138,7 +138,7 @@ type InPlace = Extract<Awaited<ReturnType<typeof probeAsApp>>, { ok: true }>;
 
 /**
  * The fast path of a re-run: the env file's URL logs in as the role, the database belongs to
- * it, and it can create a table. Undefined when anything is missing (the full run follows).
+ * it, and it may create tables in public (one connection, one query). Undefined when anything is missing (the full run follows).
  */
 async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
   if (opts.dryRun || opts.resetPassword || opts.dbPassword === undefined || typeof opts.port !== 'number') return undefined;
@@ -146,7 +146,7 @@ async function checkInPlace(opts: Options): Promise<InPlace | undefined> {
   const text = await readTextIfExists(opts.envFile).catch(() => undefined);
   if (text === undefined || readEnvValue(text, opts.envKey) === undefined) return undefined;
   const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword as string, database: opts.dbName, tls: opts.tls }, { write: true });
-  return probe.ok && probe.databaseOwner === opts.dbUser ? probe : undefined;
+  return probe.ok && probe.databaseOwner === opts.dbUser && probe.canCreate ? probe : undefined;
 }
 
 function reachedStep(opts: Options, p: InPlace): Step {
@@ -375,7 +375,7 @@ function provisionSteps(
       await verifyAppCanWrite(login);
       return 'can create tables in public';
     },
-    describe: () => [`connect to ${endpoint.host}:${endpoint.port}/${opts.dbName} as ${opts.dbUser}; CREATE TABLE + DROP TABLE in public`],
+    describe: () => [`connect to ${endpoint.host}:${endpoint.port}/${opts.dbName} as ${opts.dbUser}; check it may create tables in public`],
   };
   const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
   const envStep: Step = {

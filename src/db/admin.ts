@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type { Client } from 'pg';
+import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { run, type RunOptions } from '../io/exec.js';
@@ -33,7 +34,7 @@ export interface TlsState {
 }
 
 /** The TLS state of a connected `pg` client; undefined for plaintext. */
-export function tlsStateOf(client: pg.Client, tls: TlsSettings | undefined): TlsState | undefined {
+export function tlsStateOf(client: Client, tls: TlsSettings | undefined): TlsState | undefined {
   const stream = (client as unknown as { connection?: { stream?: { getProtocol?: () => string | null; authorized?: boolean } } }).connection?.stream;
   const protocol = stream?.getProtocol?.();
   if (!protocol) return undefined;
@@ -46,7 +47,7 @@ export function tlsStateOf(client: pg.Client, tls: TlsSettings | undefined): Tls
  * plaintext only when the server has no TLS; `allow` the other way round. Every other mode
  * is used as given, so asking for TLS never ends in an unencrypted connection.
  */
-export async function openPgClient(conn: PgConnection): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
+export async function openPgClient(conn: PgConnection): Promise<{ client: Client; tls: TlsState | undefined }> {
   const mode = conn.tls?.sslmode;
   const asTls = conn.tls ? { ...conn.tls, sslmode: 'require' as const } : undefined;
   if (mode === 'prefer' || mode === 'allow') {
@@ -62,7 +63,7 @@ export async function openPgClient(conn: PgConnection): Promise<{ client: pg.Cli
   return openPgClientAs(conn, conn.tls);
 }
 
-async function openPgClientAs(conn: PgConnection, tls: TlsSettings | undefined): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
+async function openPgClientAs(conn: PgConnection, tls: TlsSettings | undefined): Promise<{ client: Client; tls: TlsState | undefined }> {
   const client = new pg.Client({
     host: conn.host,
     port: conn.port,
@@ -158,7 +159,7 @@ export function explainTlsError(e: unknown, conn: { host: string; port: number; 
 
 /** Open a superuser session over the `pg` driver (TCP or a unix socket dir as host). */
 export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
-  let client: pg.Client;
+  let client: Client;
   let tls: TlsState | undefined;
   try {
     ({ client, tls } = await openPgClient(conn));

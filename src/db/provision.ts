@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type { Client } from 'pg';
+import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { explainTlsError, openPgClient, type AdminSql, type TlsState } from './admin.js';
@@ -141,16 +142,16 @@ export type LoginResult =
   | { ok: false; reason: 'password' | 'hba' | 'peer' | 'no-database' | 'unreachable' | 'tls' | 'other'; message: string; error?: UserError };
 
 /** Connect as the app over TCP with its TLS settings; the connection error is rethrown after the client is closed. */
-async function openAppClient(login: AppLogin, database = login.database): Promise<{ client: pg.Client; tls: TlsState | undefined }> {
+async function openAppClient(login: AppLogin, database = login.database): Promise<{ client: Client; tls: TlsState | undefined }> {
   return openPgClient({ ...login, database, connectionTimeoutMillis: 5000 });
 }
 
-/** Create and drop a scratch table in public: proof the app can make its tables. */
-async function createAndDropScratch(client: pg.Client): Promise<void> {
-  const table = `public.${quoteIdent(`pg_setup_check_${process.pid}`)}`;
-  await client.query(`CREATE TABLE ${table} (id int)`);
-  await client.query(`DROP TABLE ${table}`);
-}
+/**
+ * Can this session create tables in public? Read from the catalog in one query instead of
+ * creating and dropping a scratch table (two DDL commits): CREATE on the schema, and a server
+ * that accepts writes at all (not a standby, not read-only by default).
+ */
+const CAN_CREATE_SQL = `has_schema_privilege('public', 'CREATE') AND NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'`;
 
 /** Try to log in as the app over TCP. Never throws. */
 export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
@@ -208,21 +209,30 @@ export function loginError(login: AppLogin, r: Exclude<LoginResult, { ok: true }
   }
 }
 
-/** Verify as the app: log in over TCP and create and drop a scratch table in public. */
+/** Verify as the app: log in over TCP and check it may create tables in public. */
 export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
-  let client: pg.Client;
+  let client: Client;
   try {
     ({ client } = await openAppClient(login));
   } catch (e) {
     throw loginError(login, { ok: false, ...classifyLoginError(e, login) });
   }
   try {
-    await createAndDropScratch(client);
+    const { rows } = await client.query(`SELECT ${CAN_CREATE_SQL} AS ok, pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro`);
+    const r = rows[0] as { ok: boolean; standby: boolean; ro: string };
+    if (!r.ok) {
+      const grant = !r.standby && r.ro !== 'on';
+      const why = r.standby ? 'the server is a read-only standby' : r.ro === 'on' ? 'the server makes new sessions read-only (default_transaction_read_only)' : 'it has no CREATE privilege on schema public';
+      throw new UserError(`Role "${login.user}" can log in but cannot create tables in ${login.database}.public: ${why}.`, {
+        hint: grant
+          ? `As a superuser: GRANT CREATE ON SCHEMA public TO ${quoteIdent(login.user)}; (in database ${login.database}).`
+          : 'Point pg-setup at the primary server (--host/--port), or turn default_transaction_read_only off.',
+        exitCode: ExitCode.auth,
+      });
+    }
   } catch (e) {
-    throw new UserError(`Role "${login.user}" can log in but cannot create tables in ${login.database}.public: ${redact((e as Error).message)}`, {
-      hint: `As a superuser: GRANT CREATE ON SCHEMA public TO ${quoteIdent(login.user)}; (in database ${login.database}).`,
-      exitCode: ExitCode.auth,
-    });
+    if (e instanceof UserError) throw e;
+    throw new UserError(`Role "${login.user}" could not be checked for CREATE on ${login.database}.public: ${redact((e as Error).message)}`, { exitCode: ExitCode.auth });
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -235,25 +245,27 @@ export interface AppProbe {
   databaseOwner: string;
   /** TLS on this connection (protocol, certificate checked); undefined = plaintext. */
   tls: TlsState | undefined;
+  /** The role may create tables in public (asked for with `write`). */
+  canCreate?: boolean;
 }
 
 /**
- * Log in as the app and read what doctor checks (no superuser needed). With `write`, also
- * create and drop a scratch table in public on the same connection (what setup verifies).
- * Never throws.
+ * Log in as the app and read what doctor checks (no superuser needed). With `write`, the same
+ * query also asks whether it may create tables in public (what setup verifies). Never throws.
  */
 export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}): Promise<({ ok: true } & AppProbe) | Exclude<LoginResult, { ok: true }>> {
-  let client: pg.Client | undefined;
+  let client: Client | undefined;
   try {
     let tls: TlsState | undefined;
     ({ client, tls } = await openAppClient(login));
     const { rows } = await client.query(
       `SELECT current_setting('server_version') AS v, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
-              (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner`,
+              (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS owner${opts.write ? `, ${CAN_CREATE_SQL} AS can_create` : ''}`,
     );
-    const r = rows[0] as { v: string; su: boolean; owner: string };
-    if (opts.write) await createAndDropScratch(client);
-    return { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner, tls };
+    const r = rows[0] as { v: string; su: boolean; owner: string; can_create?: boolean };
+    const probe: { ok: true } & AppProbe = { ok: true, serverVersion: r.v.split(' ')[0] ?? r.v, superuser: r.su === true, databaseOwner: r.owner, tls };
+    if (opts.write) probe.canCreate = r.can_create === true;
+    return probe;
   } catch (e) {
     return { ok: false, ...classifyLoginError(e, login) };
   } finally {

@@ -1,4 +1,23 @@
-import { parse } from 'dotenv';
+/**
+ * dotenv's line pattern (dotenv 17, BSD-2-Clause), so every value reads exactly as it did when
+ * pg-setup called dotenv. Kept in-house because loading dotenv cost a re-run 10-20 ms for these
+ * few lines (bench/RESULTS.md); test/unit/env-file.test.ts holds the two side by side.
+ */
+const LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm;
+
+/** Every key of an env file and its value, the last assignment winning. */
+export function parseEnv(content: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const text = content.replace(/\r\n?/g, '\n');
+  for (const m of text.matchAll(LINE)) {
+    const raw = (m[2] ?? '').trim();
+    let value = raw.replace(/^(['"`])([\s\S]*)\1$/gm, '$2');
+    // Only double quotes expand \n and \r.
+    if (raw.startsWith('"')) value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+    values[m[1] as string] = value;
+  }
+  return values;
+}
 
 /** What merging a key into an env file would do. */
 export type EnvMerge =
@@ -13,7 +32,7 @@ export function detectEol(content: string): '\n' | '\r\n' {
 
 /** The value of `key` as python-dotenv / pydantic-settings would read it (last assignment wins). */
 export function readEnvValue(content: string, key: string): string | undefined {
-  return parse(content)[key];
+  return parseEnv(content)[key];
 }
 
 /** How many lines assign `key` (duplicates are legal but worth a warning). */

@@ -50,3 +50,26 @@ test('.env.example gets a placeholder once and no secret', () => {
   expect(r.content).toBe('DATABASE_URL="postgresql+psycopg://USER:PASSWORD@localhost:5432/DBNAME"\n');
   expect(mergeEnvExample(r.content, 'DATABASE_URL', 'other').action).toBe('unchanged');
 });
+
+describe('parseEnv reads every file as dotenv does', () => {
+  const files = [
+    '',
+    'A=1\nB=two\n',
+    'export DATABASE_URL="postgresql+psycopg://u:p%40ss@localhost:5432/db"\n',
+    "Q='single # not a comment'\nD=\"double\\nnewline\"\nS='no\\nexpansion'\nBT=`back tick`\n",
+    'C=value # a comment\nH=#starts-with-hash\nE=\nSP =  spaced  \n',
+    'COLON: yaml-ish\nDOTS.AND-DASH=ok\n',
+    'M="multi\nline\nvalue"\nAFTER=1\n',
+    'DUP=first\nDUP=second\n',
+    'CR=1\r\nLF=2\nOLDMAC=3\r',
+    '# only a comment\n\n\n   \nX=last-line-without-newline',
+    'U="unterminated\nNEXT=1\n',
+    "ESC=\"quote \\\" inside\"\nESC2='it\\'s'\n",
+    'K= leading-space\n  INDENTED=yes\n\tTAB=\ttabbed\n',
+  ];
+  test.each(files.map((f) => [JSON.stringify(f).slice(0, 40), f]))('%s', async (_name, text) => {
+    const { parse } = await import('dotenv');
+    const { parseEnv } = await import('../../src/files/env-file.js');
+    expect(parseEnv(text)).toEqual(parse(text));
+  });
+});
