@@ -2,7 +2,8 @@ import type { Client } from 'pg';
 import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
-import { explainTlsError, openPgClient, type AdminSql, type TlsState } from './admin.js';
+import { explainTlsError, isTlsRequired, openPgClient, type AdminSql, type TlsState } from './admin.js';
+import { offersTls } from '../detect/port.js';
 import type { TlsSettings } from './tls.js';
 import { quoteIdent, quoteLiteral } from './ident.js';
 import { scramVerifier } from './scram.js';
@@ -159,11 +160,21 @@ export async function tryAppLogin(login: AppLogin, database = login.database): P
     await (await openAppClient(login, database)).client.end();
     return { ok: true };
   } catch (e) {
-    return { ok: false, ...classifyLoginError(e, login) };
+    return { ok: false, ...(await classifyLoginFailure(e, login)) };
   }
 }
 
 /** Turn a connection error into a reason a person can act on. */
+/**
+ * classifyLoginError for a login that just failed: a plaintext connection refused by pg_hba.conf
+ * reads the same whether the server accepts only TLS or simply has no line for the role, so the
+ * server is asked whether it offers TLS at all before TLS is blamed.
+ */
+export async function classifyLoginFailure(e: unknown, login: AppLogin): Promise<ReturnType<typeof classifyLoginError>> {
+  if (isTlsRequired(e) && (await offersTls(login.host, login.port)) === false) return classifyLoginError(e);
+  return classifyLoginError(e, login);
+}
+
 export function classifyLoginError(e: unknown, login?: AppLogin): { reason: Exclude<LoginResult, { ok: true }>['reason']; message: string; error?: UserError } {
   const tlsError = login ? explainTlsError(e, login, `the app's URL`) : undefined;
   if (tlsError) return { reason: 'tls', message: tlsError.message, error: tlsError };
@@ -215,7 +226,7 @@ export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
   try {
     ({ client } = await openAppClient(login));
   } catch (e) {
-    throw loginError(login, { ok: false, ...classifyLoginError(e, login) });
+    throw loginError(login, { ok: false, ...(await classifyLoginFailure(e, login)) });
   }
   try {
     const { rows } = await client.query(`SELECT ${CAN_CREATE_SQL} AS ok, pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro`);
@@ -267,7 +278,7 @@ export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}
     if (opts.write) probe.canCreate = r.can_create === true;
     return probe;
   } catch (e) {
-    return { ok: false, ...classifyLoginError(e, login) };
+    return { ok: false, ...(await classifyLoginFailure(e, login)) };
   } finally {
     await client?.end().catch(() => undefined);
   }

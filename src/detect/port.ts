@@ -112,3 +112,24 @@ export function describePortState(state: PortState): string {
   if (state.kind === 'other') return 'a program that is not PostgreSQL';
   return 'nothing';
 }
+
+/** Does the PostgreSQL server on host:port offer TLS (it answers the SSLRequest with 'S')? Undefined when it cannot tell. */
+export async function offersTls(host: string, port: number, timeoutMs = 1500): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    const sock: Socket = connect({ host, port });
+    const done = (v: boolean | undefined): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sock.on('connect', () => {
+      const req = Buffer.alloc(8);
+      req.writeInt32BE(8, 0);
+      req.writeInt32BE(SSL_REQUEST_CODE, 4);
+      sock.write(req);
+    });
+    sock.on('error', () => done(undefined));
+    sock.on('data', (chunk) => done(chunk.length === 1 && chunk[0] === 0x53 ? true : chunk.length === 1 && chunk[0] === 0x4e ? false : undefined));
+  });
+}

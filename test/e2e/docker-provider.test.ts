@@ -135,7 +135,9 @@ describe('docker provider against a real engine', () => {
     const provider = createDockerProvider(opts({ projectDir: SHOP }), deps());
     expect((await provider.detect()).state).toBe('stopped');
     const results = await runSteps(provider.steps());
-    expect(results.map((r) => r.status)).toEqual(['present', 'done', 'done']);
+    // The readiness step finds the server up already when the engine starts it fast enough.
+    expect(results.map((r) => r.status).slice(0, 2)).toEqual(['present', 'done']);
+    expect(['done', 'present']).toContain(results[2]!.status);
     expect(results[1]!.detail).toBe('started the existing container pg-setup-shop-api');
     expect((await td.docker.getContainer('pg-setup-shop-api').inspect()).Id).toBe(id);
     const app = new pg.Client({ host: '127.0.0.1', port, user: 'shop_first', password: 'shop_first-pw', database: 'shop_first' });
@@ -163,7 +165,9 @@ describe('docker provider against a real engine', () => {
     const port = await freePort();
     const provider = createDockerProvider(opts({ containerName: 'pg-setup-stale', pgVersion: '17', port }), deps());
     const results = await runSteps(provider.steps());
-    expect(results.map((r) => r.status)).toEqual(['present', 'done', 'done']);
+    // The readiness step finds the server up already when the engine starts it fast enough.
+    expect(results.map((r) => r.status).slice(0, 2)).toEqual(['present', 'done']);
+    expect(['done', 'present']).toContain(results[2]!.status);
     const info = await td.docker.getContainer('pg-setup-stale').inspect();
     expect(info.Mounts[0]).toMatchObject({ Name: 'pg-setup-stale-data', Destination: '/var/lib/postgresql/data' });
     const newPw = info.Config.Env.find((e) => e.startsWith('POSTGRES_PASSWORD='))!.split('=')[1]!;

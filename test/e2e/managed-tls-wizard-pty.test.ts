@@ -30,12 +30,13 @@ test('a pasted admin URL is masked, a CA file brings the offer of verify-full, a
     env: { NO_COLOR: '1' },
     timeout: 90,
     steps: [
-      ['Database name', '\r'],
-      ['Database user', '\r'],
-      ['Password for that role', '\r'],
+      // Where the database lives comes first, then the names and the password.
       ['Admin URL of the server', `${t.adminUrl('')}\r`],
       ['CA file of the server', `${t.caFile}\r`],
       ['sslmode=verify-full\\)\\?', '\r'],
+      ['Database name', '\r'],
+      ['Database user', '\r'],
+      ['Password for that role', '\r'],
     ],
   };
   const { stdout } = await promisify(execFile)('python3', [join(ROOT, 'test/helpers/pty-drive.py'), JSON.stringify(spec)], { encoding: 'utf8' });

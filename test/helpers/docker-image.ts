@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, chmodSync, copyFileSync, symlinkSync, appendFileSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, chmodSync, copyFileSync, symlinkSync, appendFileSync, readdirSync, lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,8 +96,11 @@ function makeRootfs(rootfs: string, log: (m: string) => void): void {
   for (const p of ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'var/cache/apt', 'var/lib/apt/lists']) rmSync(join(rootfs, p), { recursive: true, force: true });
   appendFileSync(join(rootfs, 'etc/group'), 'postgres:x:999:\n');
   appendFileSync(join(rootfs, 'etc/passwd'), 'postgres:x:999:999::/var/lib/postgresql:/bin/bash\n');
-  for (const d of ['var/lib/postgresql', 'var/run/postgresql', 'docker-entrypoint-initdb.d']) mkdirSync(join(rootfs, d), { recursive: true });
-  execFileSync('chown', ['999:999', join(rootfs, 'var/lib/postgresql'), join(rootfs, 'var/run/postgresql')]);
+  // In a Debian rootfs var/run is a link to the absolute /run: followed from the host it would
+  // reach the host's own /run/postgresql. Work on the rootfs's run/ itself.
+  const runDir = lstatSync(join(rootfs, 'var/run'), { throwIfNoEntry: false })?.isSymbolicLink() ? 'run/postgresql' : 'var/run/postgresql';
+  for (const d of ['var/lib/postgresql', runDir, 'docker-entrypoint-initdb.d']) mkdirSync(join(rootfs, d), { recursive: true });
+  execFileSync('chown', ['-h', '999:999', join(rootfs, 'var/lib/postgresql'), join(rootfs, runDir)]);
   // The client's own binaries, ahead of Debian's perl pg_wrapper, as the official image has them on PATH.
   for (const p of ['psql', 'pg_isready']) symlinkSync(`/usr/lib/postgresql/15/bin/${p}`, join(rootfs, 'usr/local/bin', p));
 }
