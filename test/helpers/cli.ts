@@ -31,7 +31,8 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
 
 /** A fresh temp folder named like a project (the name feeds the default database name). */
 export function tempProject(name = 'blog'): { dir: string; cleanup: () => void } {
-  const parent = mkdtempSync(join(tmpdir(), 'pgsetup-proj-'));
+  // Inside the run's temp folder, which the global teardown removes even when a test forgets cleanup().
+  const parent = mkdtempSync(join(process.env.PGSETUP_TEST_TMP ?? tmpdir(), 'pgsetup-proj-'));
   const dir = join(parent, name);
   mkdirSync(dir, { recursive: true });
   return { dir, cleanup: () => rmSync(parent, { recursive: true, force: true }) };

@@ -7,7 +7,7 @@ import { parseFlags } from '../../src/options/parse.js';
 import { resolveOptions } from '../../src/options/resolve.js';
 
 const project = (files: string[]) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pgsetup-unit-import-'));
+  const dir = mkdtempSync(join(process.env.PGSETUP_TEST_TMP ?? tmpdir(), 'pgsetup-unit-import-'));
   for (const f of files) writeFileSync(join(dir, f), '');
   return dir;
 };
