@@ -7,7 +7,7 @@ import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { AdminSql } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
-import type { AnalysisOverrides, ProjectAnalysis } from '../project/analysis.js';
+import type { AnalysisOverrides, ManagerKind, ProjectAnalysis } from '../project/analysis.js';
 import type { Flags } from '../options/parse.js';
 
 /** What the pre-flight decided about the Python project, before anything changed. */
@@ -23,6 +23,8 @@ export interface ProjectPlan {
   review: string[];
   /** The app's own start command (`uv run uvicorn app.main:app`), for "Next steps". */
   startCommand?: string | undefined;
+  /** The project's dependency manager: how its Python is started once the driver is in. */
+  manager?: ManagerKind | undefined;
 }
 
 const DISABLED: ProjectPlan = { enabled: false, approved: false, changes: [], sqliteFiles: [], review: [] };
@@ -71,7 +73,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   // Flagged, never edited: only the author knows what the value meant.
   const review = (analysis.sqliteQuirks ?? []).map((q) => `${q.file}:${q.line}: ${q.text}: ${q.message}`);
   for (const line of review) out.warn(`Check ${line}.`);
-  const found = { sqliteFiles, review, startCommand: start };
+  const found = { sqliteFiles, review, startCommand: start, manager: analysis.manager.kind };
   if (opts.dryRun) return { enabled: true, approved: false, changes: [], ...found };
   const { previewProjectChanges } = await import('../project/steps.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));

@@ -106,7 +106,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
       ...(await projectPhaseSteps(project, opts, url, getAdmin)),
       // Last: the app's own driver logs in with the URL as written (its TLS parameters included).
       // A re-run that found everything in place proved that before, unless TLS is in play.
-      ...(project.enabled && (!inPlace || opts.tls) ? [pythonLoginStep(opts.projectDir, opts.dbUser, opts.driver, url)] : []),
+      ...(project.enabled && (!inPlace || opts.tls) ? [pythonLoginStep(opts.projectDir, project.manager ?? 'unknown', opts.dbUser, opts.driver, url)] : []),
     ];
     outcomes.push(...(opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const changed = outcomes.some((o) => o.status === 'done');

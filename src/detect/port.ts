@@ -9,6 +9,14 @@ export type PortState =
 const SSL_REQUEST_CODE = 80877103;
 const PROTOCOL_3 = 196608;
 
+/** The protocol's SSLRequest: a server answers it with one byte, 'S' (TLS offered) or 'N'. */
+function sslRequest(): Buffer {
+  const req = Buffer.alloc(8);
+  req.writeInt32BE(8, 0);
+  req.writeInt32BE(SSL_REQUEST_CODE, 4);
+  return req;
+}
+
 /**
  * What listens on host:port: nothing, a PostgreSQL server (it answers the protocol's
  * SSLRequest with 'S' or 'N'), or something else. An open TCP port alone proves nothing,
@@ -32,10 +40,7 @@ export async function probePort(host: string, port: number, timeoutMs = 1500): P
     // A listener that never answers 8 bytes of PostgreSQL is not PostgreSQL.
     const timer = setTimeout(() => done(phase === 'ssl' ? { kind: 'other' } : { kind: 'postgres', version }), timeoutMs);
     sock.on('connect', () => {
-      const req = Buffer.alloc(8);
-      req.writeInt32BE(8, 0);
-      req.writeInt32BE(SSL_REQUEST_CODE, 4);
-      sock.write(req);
+      sock.write(sslRequest());
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (phase === 'startup') return done({ kind: 'postgres', version });
@@ -124,10 +129,7 @@ export async function offersTls(host: string, port: number, timeoutMs = 1500): P
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
     sock.on('connect', () => {
-      const req = Buffer.alloc(8);
-      req.writeInt32BE(8, 0);
-      req.writeInt32BE(SSL_REQUEST_CODE, 4);
-      sock.write(req);
+      sock.write(sslRequest());
     });
     sock.on('error', () => done(undefined));
     sock.on('data', (chunk) => done(chunk.length === 1 && chunk[0] === 0x53 ? true : chunk.length === 1 && chunk[0] === 0x4e ? false : undefined));

@@ -113,7 +113,7 @@ export async function appendRequirements(projectDir: string, lines: string[]): P
 }
 
 /** How to run Python with the project's packages: its venv, else its manager's runner. */
-export function projectPython(a: ProjectAnalysis): Command {
+export function projectPython(a: Pick<ProjectAnalysis, 'projectDir'> & { manager: Pick<ProjectAnalysis['manager'], 'kind'> }): Command {
   const venvPy = findVenvPython(a.projectDir);
   if (venvPy) return { cmd: venvPy, args: [] };
   if (a.manager.kind === 'uv' && which('uv')) return { cmd: 'uv', args: ['run', 'python'] };

@@ -4,7 +4,8 @@ import { run } from '../io/exec.js';
 import { redact } from '../io/secrets.js';
 import { pythonDir } from '../package-dir.js';
 import type { Step } from '../plan/step.js';
-import { findVenvPython } from './analysis.js';
+import type { ManagerKind } from './analysis.js';
+import { projectPython } from './dependencies.js';
 
 /** What python/login_check.py reports. */
 export type PythonLogin =
@@ -15,10 +16,10 @@ export type PythonLogin =
  * Log in as the app from Python with the app's driver and its exact URL (through SQLAlchemy, as
  * the app does), with the project's interpreter. The URL travels in the environment.
  */
-export async function loginFromPython(projectDir: string, url: string): Promise<PythonLogin> {
-  const venv = findVenvPython(projectDir);
-  const [cmd, ...args] = venv ? [venv] : ['uv', 'run', '--no-sync', 'python'];
-  const r = await run(cmd!, [...args, join(pythonDir(), 'login_check.py')], { cwd: projectDir, env: { PGSETUP_LOGIN_URL: url }, reject: false });
+export async function loginFromPython(projectDir: string, manager: ManagerKind, url: string): Promise<PythonLogin> {
+  // The interpreter the migration ran with: the venv, else the project's manager (poetry keeps its venv elsewhere).
+  const py = projectPython({ projectDir, manager: { kind: manager } });
+  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'login_check.py')], { cwd: projectDir, env: { PGSETUP_LOGIN_URL: url }, reject: false });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as PythonLogin;
@@ -34,13 +35,13 @@ export function describePythonTls(r: Extract<PythonLogin, { ok: true }>): string
 }
 
 /** The last proof of a run: the app's driver logs in with the URL written to the env file. */
-export function pythonLoginStep(projectDir: string, role: string, driver: string, url: string): Step {
+export function pythonLoginStep(projectDir: string, manager: ManagerKind, role: string, driver: string, url: string): Step {
   return {
     title: `Log in as ${role} from Python (${driver})`,
     readOnly: true,
     check: async () => undefined,
     async run() {
-      const r = await loginFromPython(projectDir, url);
+      const r = await loginFromPython(projectDir, manager, url);
       if (!r.ok) {
         throw new UserError(`The app's driver (${driver}) cannot log in with the URL pg-setup wrote: ${r.error}: ${redact(r.detail)}`, {
           hint: driver === 'asyncpg'
