@@ -8,7 +8,7 @@ import type { CheckResult, DoctorCheck, DoctorContext } from '../doctor/registry
 import { style, type Output } from '../io/output.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options } from '../options/types.js';
-import type { CommandResult } from './index.js';
+import type { CommandResult } from './result.js';
 
 export interface DoctorResult {
   ok: boolean;

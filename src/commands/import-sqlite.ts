@@ -7,7 +7,7 @@ import { style, type Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { StepOutcome } from '../plan/step.js';
-import type { CommandResult } from './index.js';
+import type { CommandResult } from './result.js';
 
 /**
  * `pg-setup import-sqlite [--from FILE]`: the import step on its own, for later. The target is

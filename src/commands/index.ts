@@ -7,12 +7,9 @@ import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
 import { envFilePath, resolveOptions } from '../options/resolve.js';
 import { acquireLock } from '../state/lock.js';
-import { settleProjectEnvKey } from './project-phase.js';
+import type { CommandResult } from './result.js';
+import { settleProjectEnvKey } from '../project/discover.js';
 
-export interface CommandResult {
-  exitCode: number;
-  json: unknown;
-}
 
 /** Take the project lock when the command changes things, resolve options and dispatch. */
 export async function runCommand(flags: Flags): Promise<CommandResult> {

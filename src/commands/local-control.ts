@@ -8,7 +8,7 @@ import { runSteps } from '../plan/run.js';
 import type { StepOutcome } from '../plan/step.js';
 import { hasLocalCluster } from '../local/cluster.js';
 import { localProvider } from '../providers/local.js';
-import type { CommandResult } from './index.js';
+import type { CommandResult } from './result.js';
 
 export interface StatusResult {
   ok: boolean;

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
@@ -7,8 +7,8 @@ import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { AdminSql } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
-import type { AnalysisOverrides, ManagerKind, ProjectAnalysis } from '../project/analysis.js';
-import type { Flags } from '../options/parse.js';
+import type { ManagerKind } from '../project/analysis.js';
+import { analyzeOnce, looksLikePythonProject, projectEnvKey } from '../project/discover.js';
 
 /** What the pre-flight decided about the Python project, before anything changed. */
 export interface ProjectPlan {
@@ -106,43 +106,6 @@ export async function confirmProjectChanges(plan: ProjectPlan, opts: Options, ou
   return DISABLED;
 }
 
-const analyses = new Map<string, Promise<ProjectAnalysis>>();
-
-/** One analysis per project folder and overrides in a run: the env key and the plan read the same one. */
-export function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
-  const picked = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
-  const key = `${projectDir}\0${JSON.stringify(picked)}`;
-  let p = analyses.get(key);
-  if (!p) {
-    p = import('../project/analysis.js').then(({ analyzeProject }) => analyzeProject(projectDir, picked));
-    analyses.set(key, p);
-  }
-  return p;
-}
-
-/**
- * The env key the project's settings read (SQLALCHEMY_DATABASE_URI, ...), from the analysis,
- * before any option is resolved: the env file is then read under the key the app uses.
- * Undefined when there is no project, no URL field, or the analysis fails (setup reports it later).
- */
-export async function settleProjectEnvKey(flags: Flags, cwd: string): Promise<string | undefined> {
-  const projectDir = resolve(cwd, flags['project-dir'] ?? '.');
-  try {
-    if (!looksLikePythonProject(projectDir)) return undefined;
-    const models = flags.models?.split(',').map((m) => m.trim()).filter(Boolean);
-    const a = await analyzeOnce(projectDir, { settings: flags.settings, urlField: flags['url-field'], base: flags.base, models });
-    return a.isSqlalchemy ? projectEnvKey(a) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The env key the app itself reads: its settings field's, else the one its os.getenv/os.environ names. */
-function projectEnvKey(a: ProjectAnalysis): string | undefined {
-  if (a.settings) return a.settings.urlField?.envKey ?? undefined;
-  return a.urlSources?.find((u) => u.environ)?.environ?.envKey ?? undefined;
-}
-
 /** The project's own package manager must be here before anything changes (uv add, poetry add). */
 function requireManagerTool(kind: string, evidence: string): void {
   const tool = kind === 'uv' ? 'uv' : kind === 'poetry' ? 'poetry' : undefined;
@@ -181,20 +144,4 @@ function projectContext(opts: Options, url: string, admin: () => Promise<AdminSq
     base: opts.base,
     models: opts.models,
   };
-}
-
-/** Any sign of Python: a manifest, or a .py file in the folder or one level down. */
-export function looksLikePythonProject(dir: string): boolean {
-  if (['pyproject.toml', 'requirements.txt', 'setup.py', 'Pipfile'].some((f) => existsSync(join(dir, f)))) return true;
-  const entries = readdirSync(dir, { withFileTypes: true });
-  if (entries.some((e) => e.isFile() && e.name.endsWith('.py'))) return true;
-  return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
-    .some((d) => {
-      try {
-        return readdirSync(join(dir, d.name)).some((f) => f.endsWith('.py'));
-      } catch {
-        return false;
-      }
-    });
 }

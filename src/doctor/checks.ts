@@ -213,7 +213,7 @@ function projectAnalysis(ctx: DoctorContext): Promise<ProjectAnalysis | undefine
   let p = analyses.get(ctx);
   if (!p) {
     p = (async () => {
-      const { analyzeOnce, looksLikePythonProject } = await import('../commands/project-phase.js');
+      const { analyzeOnce, looksLikePythonProject } = await import('../project/discover.js');
       if (!looksLikePythonProject(ctx.opts.projectDir)) return undefined;
       // The same analysis that settled the env key before the env file was read.
       return analyzeOnce(ctx.opts.projectDir, ctx.opts);
