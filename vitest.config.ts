@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `fast` (pure logic, no server, no Python) and `e2e` (built CLI, real
+// Projects: `fast` (pure logic and the plan tier: no server, no Python) and `e2e` (built CLI, real
 // PostgreSQL clusters, real uv/Python). CI runs both on Node 20 and `fast` on Node 24.
 export default defineConfig({
   test: {
@@ -8,7 +8,7 @@ export default defineConfig({
     globalSetup: ['./test/helpers/global-setup.ts'],
     projects: [
       {
-        test: { name: 'fast', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } },
+        test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/plan/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } },
       },
       {
         test: {

@@ -2,17 +2,17 @@ import { relative } from 'node:path';
 import type { AdminSql } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
 import { dropDatabaseAsAdmin, inspectDatabase, inspectRole } from '../db/provision.js';
-import { parseUrl } from '../db/url.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { readEnvValue, removeEnvKey } from '../files/env-file.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import type { Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
-import type { Options, ProviderName } from '../options/types.js';
+import type { Options, ProviderName, RunConfig } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { dockerTeardownSteps } from '../providers/docker-teardown.js';
-import { selectProvider } from '../providers/select.js';
+import { chooseServer } from '../providers/select.js';
+import { decideTeardown, type TeardownPlan } from '../plan/decide.js';
 import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind, type ServerRecord } from '../state/created.js';
 
 export interface TeardownResult {
@@ -31,7 +31,7 @@ export interface TeardownResult {
  * provider plugs in here with one entry: remove the container, and the volume only when
  * `opts.volumes` (--volumes) is set.
  */
-export type ProviderTeardown = (record: ServerRecord, opts: Options) => Step[];
+export type ProviderTeardown = (record: ServerRecord, opts: RunConfig) => Step[];
 export const PROVIDER_TEARDOWN: Partial<Record<ProviderName, ProviderTeardown>> = {
   docker: (_record, opts) => dockerTeardownSteps(opts),
 };
@@ -41,45 +41,42 @@ export const PROVIDER_TEARDOWN: Partial<Record<ProviderName, ProviderTeardown>> 
  * extras), then remove the env key (a backup is kept). Refuses anything the state record does
  * not list. Interactive runs ask the user to type the database name; others need --yes.
  */
-export async function teardown(opts: Options, given: Given, out: Output): Promise<TeardownResult> {
-  const provider = await selectProvider(opts, given, out);
+export async function teardown(opts: Options, _given: Given, out: Output): Promise<TeardownResult> {
+  const { buildProvider } = await import('./settle.js');
+  const server = await chooseServer(opts, out);
+  const c: RunConfig = Object.freeze({ ...opts, ...server.patch });
+  const provider = await buildProvider(server.name, c);
   const endpoint = provider.endpoint();
   const key = serverKey(endpoint);
-  const record = (await readCreated(opts.projectDir)).servers[key];
+  const record = (await readCreated(c.projectDir)).servers[key];
   const admin = await provider.admin();
   try {
-    const db = await inspectDatabase(admin, opts.dbName);
-    const role = await inspectRole(admin, opts.dbUser);
-    const ownsDb = record?.databases.includes(opts.dbName) ?? false;
-    const ownsRole = record?.roles.includes(opts.dbUser) ?? false;
-    const kept = [
-      ...(db.exists && !ownsDb ? [`database ${opts.dbName}`] : []),
-      ...(role.exists && !ownsRole ? [`role ${opts.dbUser}`] : []),
-    ];
-    if (!ownsDb && !ownsRole) {
-      throw new UserError(
-        `pg-setup did not create database "${opts.dbName}" or role "${opts.dbUser}" on ${key} (${relative(opts.projectDir, statePath(opts.projectDir))} does not list them), so it will not drop them.`,
-        { hint: 'If you mean to remove them, do it yourself as a superuser (DROP DATABASE / DROP ROLE), or pass --db-name / --db-user for what pg-setup did create.', exitCode: ExitCode.usage },
-      );
-    }
-    const dropping = [...(ownsDb ? [`database ${opts.dbName}`] : []), ...(ownsRole ? [`role ${opts.dbUser}`] : [])];
-    for (const k of kept) out.info(`Keeping ${k}: it existed before pg-setup, which never drops what it did not create.`);
-
+    const envText = await readTextIfExists(c.envFile);
+    const plan = decideTeardown(c, {
+      serverKey: key,
+      endpoint,
+      recorded: record,
+      databaseExists: (await inspectDatabase(admin, c.dbName)).exists,
+      roleExists: (await inspectRole(admin, c.dbUser)).exists,
+      envValue: envText === undefined ? undefined : readEnvValue(envText, c.envKey),
+      statePath: statePath(c.projectDir),
+    });
+    for (const n of plan.notes) out.info(n.text);
     const steps = [
-      ...(ownsDb ? [dropDatabaseStep(opts, key, admin)] : []),
-      ...(ownsRole ? [dropRoleStep(opts, key, admin)] : []),
-      ...(record ? (PROVIDER_TEARDOWN[provider.name]?.(record, opts) ?? []) : []),
-      removeEnvKeyStep(opts, endpoint),
+      ...(plan.dropDatabase ? [dropDatabaseStep(c, key, admin)] : []),
+      ...(plan.dropRole ? [dropRoleStep(c, key, admin)] : []),
+      ...(record ? (PROVIDER_TEARDOWN[provider.name]?.(record, c) ?? []) : []),
+      removeEnvKeyStep(c, plan),
     ];
-    if (!opts.dryRun) await confirm(opts, dropping, out);
-    const outcomes = opts.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out);
-    return { ok: true, dryRun: opts.dryRun, server: key, dropping, kept, steps: outcomes };
+    if (!c.dryRun) await confirm(c, plan.dropping, out);
+    const outcomes = c.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out);
+    return { ok: true, dryRun: c.dryRun, server: key, dropping: plan.dropping, kept: plan.kept, steps: outcomes };
   } finally {
     await admin.close();
   }
 }
 
-async function confirm(opts: Options, dropping: string[], out: Output): Promise<void> {
+async function confirm(opts: RunConfig, dropping: string[], out: Output): Promise<void> {
   out.info(`This drops ${dropping.join(' and ')} with all their data, and removes ${opts.envKey} from ${relative(opts.projectDir, opts.envFile) || opts.envFile}.`);
   if (opts.interactive) {
     const { askTyped } = await import('../options/prompts.js');
@@ -91,7 +88,7 @@ async function confirm(opts: Options, dropping: string[], out: Output): Promise<
   }
 }
 
-function dropDatabaseStep(opts: Options, key: string, admin: AdminSql): Step {
+function dropDatabaseStep(opts: RunConfig, key: string, admin: AdminSql): Step {
   return {
     title: `Drop database ${opts.dbName}`,
     check: () => goneCheck(opts, key, 'databases', opts.dbName, async () => (await inspectDatabase(admin, opts.dbName)).exists),
@@ -108,7 +105,7 @@ function dropDatabaseStep(opts: Options, key: string, admin: AdminSql): Step {
   };
 }
 
-function dropRoleStep(opts: Options, key: string, admin: AdminSql): Step {
+function dropRoleStep(opts: RunConfig, key: string, admin: AdminSql): Step {
   return {
     title: `Drop role ${opts.dbUser}`,
     check: () => goneCheck(opts, key, 'roles', opts.dbUser, async () => (await inspectRole(admin, opts.dbUser)).exists),
@@ -129,27 +126,18 @@ function dropRoleStep(opts: Options, key: string, admin: AdminSql): Step {
 }
 
 /** A drop step's check: nothing to do when the object is gone already (then the record forgets it). */
-async function goneCheck(opts: Options, key: string, kind: CreatedKind, name: string, exists: () => Promise<boolean>): Promise<string | undefined> {
+async function goneCheck(opts: RunConfig, key: string, kind: CreatedKind, name: string, exists: () => Promise<boolean>): Promise<string | undefined> {
   if (await exists()) return undefined;
   if (!opts.dryRun) await forgetCreated(opts.projectDir, key, kind, name);
   return 'already gone';
 }
 
-/** Remove the env key only when it still points at what was torn down; anything else is the user's. */
-function removeEnvKeyStep(opts: Options, endpoint: { host: string; port: number }): Step {
+/** Remove the env key only when it still points at what was torn down (decided by decideTeardown); anything else is the user's. */
+function removeEnvKeyStep(opts: RunConfig, plan: TeardownPlan): Step {
   const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;
-  const pointsHere = (value: string | undefined): boolean => {
-    const u = value === undefined ? undefined : parseUrl(value);
-    return u !== undefined && u.host === endpoint.host && u.port === endpoint.port && u.database === opts.dbName && u.user === opts.dbUser;
-  };
   return {
     title: `Remove ${opts.envKey} from ${envRel}`,
-    async check() {
-      const text = await readTextIfExists(opts.envFile);
-      const value = text === undefined ? undefined : readEnvValue(text, opts.envKey);
-      if (value === undefined) return 'not set';
-      return pointsHere(value) ? undefined : 'left alone: it points somewhere else';
-    },
+    check: async () => plan.env.present,
     async run() {
       const text = (await readTextIfExists(opts.envFile)) ?? '';
       const backup = await writeFileAtomic(opts.envFile, removeEnvKey(text, opts.envKey), { backupRoot: opts.projectDir });

@@ -40,14 +40,19 @@ export async function inspectDatabase(admin: AdminSql, db: string): Promise<Data
   return r ? { exists: true, owner: String(r.owner), encoding: String(r.encoding) } : { exists: false, owner: undefined, encoding: undefined };
 }
 
-/** SQL that creates the app role: LOGIN, no superuser, no createrole, SCRAM verifier (not the password). */
-export function createRoleSql(role: string, password: string): string {
-  return `CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(scramVerifier(password))}`;
+/** How a role's SQL shows the password in a plan and a dry run: its verifier is filled in at run time (withVerifier). */
+export const VERIFIER_SHOWN = '<SCRAM-SHA-256 verifier>';
+
+/** The role's SQL as planned: CREATE ROLE or ALTER ROLE ... PASSWORD, the verifier masked. */
+export function roleSqlShown(action: 'create' | 'reset', role: string): string {
+  return action === 'create'
+    ? `CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(VERIFIER_SHOWN)}`
+    : `ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(VERIFIER_SHOWN)}`;
 }
 
-/** SQL that sets a new password (SCRAM verifier) on an existing role. */
-export function alterPasswordSql(role: string, password: string): string {
-  return `ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(scramVerifier(password))}`;
+/** The planned role SQL as it runs: the password's SCRAM verifier in place of the mask (never the password itself). */
+export function withVerifier(sql: string, password: string): string {
+  return sql.replace(quoteLiteral(VERIFIER_SHOWN), () => quoteLiteral(scramVerifier(password)));
 }
 
 /**
@@ -81,30 +86,40 @@ async function adminSelf(admin: AdminSql): Promise<AdminSelf> {
 }
 
 /**
- * Make sure a non-superuser admin may act as `role`: CREATE DATABASE ... OWNER role needs it to
- * be able to SET ROLE role (PostgreSQL 16+) or be a member of it (15 and older). On 16+ the
- * grant is WITH SET TRUE, INHERIT FALSE: the admin can become the role when it must, but does
- * not carry the app's privileges around. Returns what was granted (for the step output).
+ * The GRANT a non-superuser admin needs to act as `role`: CREATE DATABASE ... OWNER role needs
+ * it to be able to SET ROLE role (PostgreSQL 16+) or be a member of it (15 and older). On 16+
+ * the grant is WITH SET TRUE, INHERIT FALSE: the admin can become the role when it must, but
+ * does not carry the app's privileges around. Undefined when none is needed (a superuser, or
+ * the admin may already). A role that does not exist yet will be this admin's own creation,
+ * which on 16+ still needs SET.
  */
-export async function ensureAdminCanSetRole(admin: AdminSql, role: string): Promise<string | undefined> {
+export async function ownerGrantNeeded(admin: AdminSql, role: string, roleExists: boolean): Promise<string | undefined> {
   const self = await adminSelf(admin);
   if (self.superuser) return undefined;
-  const has = await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(role)}, '${self.v16 ? 'SET' : 'MEMBER'}') AS ok`);
-  if (has[0]?.ok === true) return undefined;
-  const sql = self.v16
-    ? `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)} WITH SET TRUE, INHERIT FALSE`
-    : `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)}`;
+  if (roleExists) {
+    const has = await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(role)}, '${self.v16 ? 'SET' : 'MEMBER'}') AS ok`);
+    if (has[0]?.ok === true) return undefined;
+  } else if (!self.v16) {
+    return undefined; // 15 and older: the role's creator is a member of it
+  }
+  return self.v16 ? `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)} WITH SET TRUE, INHERIT FALSE` : `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)}`;
+}
+
+/** Run the planned owner GRANT, explaining a refusal; returns what was granted (for the step output). */
+export async function grantOwner(admin: AdminSql, sql: string, role: string): Promise<string> {
+  const v16 = sql.includes('WITH SET TRUE');
+  const me = (await adminSelf(admin)).me;
   try {
     await admin.query(sql);
   } catch (e) {
-    throw new UserError(`Admin "${self.me}" cannot make role "${role}" the owner of a database: ${redact((e as Error).message)}`, {
-      hint: self.v16
+    throw new UserError(`Admin "${me}" cannot make role "${role}" the owner of a database: ${redact((e as Error).message)}`, {
+      hint: v16
         ? `PostgreSQL 16+ lets a CREATEROLE admin grant only roles it administers (those it created). As a superuser or the role's admin: ${sql};`
         : `As a superuser: ${sql};`,
       exitCode: ExitCode.auth,
     });
   }
-  return self.v16 ? `granted ${role} to ${self.me} WITH SET TRUE, INHERIT FALSE (PostgreSQL 16+: the admin must be able to SET ROLE to the owner)` : `granted ${role} to ${self.me} (the admin must be a member of the owner)`;
+  return v16 ? `granted ${role} to ${me} WITH SET TRUE, INHERIT FALSE (PostgreSQL 16+: the admin must be able to SET ROLE to the owner)` : `granted ${role} to ${me} (the admin must be a member of the owner)`;
 }
 
 /**
@@ -119,7 +134,8 @@ export async function dropDatabaseAsAdmin(admin: AdminSql, db: string, owner: st
     await admin.query(sql);
     return;
   }
-  await ensureAdminCanSetRole(admin, owner);
+  const grant = await ownerGrantNeeded(admin, owner, true);
+  if (grant) await grantOwner(admin, grant, owner);
   await admin.query(`SET ROLE ${quoteIdent(owner)}`);
   try {
     await admin.query(sql);

@@ -8,7 +8,10 @@ export const PROVIDERS = ['auto', 'existing', 'apt', 'brew', 'docker', 'local'] 
 export type ProviderChoice = (typeof PROVIDERS)[number];
 export type ProviderName = Exclude<ProviderChoice, 'auto'>;
 
-/** Everything a run needs, fully resolved: defaults < .env < env vars < flags < prompts. */
+/**
+ * What flags, the env file and the environment resolve to (defaults < .env < env vars < flags),
+ * before the wizard's answers, the provider's port and the project's analysis are settled.
+ */
 export interface Options {
   command: Command;
   interactive: boolean;
@@ -58,3 +61,9 @@ export interface Options {
   /** True when --port was passed (else the port came from the env file or the default). */
   portGiven: boolean;
 }
+
+/**
+ * Everything a run needs, settled once before any step runs (commands/settle.ts): Options plus
+ * the answers, the provider choice's port or admin URL. Frozen: steps only read it.
+ */
+export type RunConfig = Readonly<Options>;

@@ -6,7 +6,7 @@ import { parseUrl } from '../db/url.js';
 import { describePortState, probePort } from '../detect/port.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
-import type { Options } from '../options/types.js';
+import type { Options, RunConfig } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { Endpoint, Provider, ProviderStatus } from './types.js';
 
@@ -139,12 +139,12 @@ export function serverUnreachable(ep: { host: string; port: number }): UserError
 /**
  * Wizard only, before the task list: ask for the server's admin URL (pasted as the provider
  * shows it, password masked), then for a CA file when the URL names none, and offer
- * sslmode=verify-full when there is one. Settles opts.adminUrl, opts.tls, host and port.
+ * sslmode=verify-full when there is one. Returns the admin URL, TLS, host and port it settles.
  */
-export async function askExistingServer(opts: Options): Promise<void> {
+export async function askExistingServer(opts: RunConfig): Promise<Partial<Pick<Options, 'adminUrl' | 'tls' | 'host' | 'port'>>> {
   const { askConfirm, askFilePath, askServerUrl } = await import('../options/prompts.js');
   const pasted = await askServerUrl('Admin URL of the server (paste it; Enter: PG* variables)');
-  if (!pasted) return;
+  if (!pasted) return {};
   const u = parseUrl(pasted)!;
   addSecret(u.password);
   const url = new URL(pasted.replace(/^[^:]+:/, 'http:'));
@@ -158,8 +158,10 @@ export async function askExistingServer(opts: Options): Promise<void> {
     if (full) q.set('sslmode', 'verify-full');
   }
   const query = [...q.entries()].map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2F/g, '/')}`).join('&');
-  opts.adminUrl = `${pasted.replace(/\?.*$/, '')}${query ? `?${query}` : ''}`;
-  opts.tls = readTls(new URLSearchParams(query), process.env, opts.projectDir);
-  opts.host = u.host;
-  opts.port = u.port;
+  return {
+    adminUrl: `${pasted.replace(/\?.*$/, '')}${query ? `?${query}` : ''}`,
+    tls: readTls(new URLSearchParams(query), process.env, opts.projectDir),
+    host: u.host,
+    port: u.port,
+  };
 }

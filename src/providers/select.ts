@@ -1,7 +1,6 @@
 import type { Output } from '../io/output.js';
-import type { Given } from '../options/resolve.js';
-import type { Options, ProviderName } from '../options/types.js';
-import type { Provider, ProviderStatus } from './types.js';
+import type { Options, ProviderName, RunConfig } from '../options/types.js';
+import type { ProviderStatus } from './types.js';
 
 /** Providers that start a server on a port of their own (so a taken port is a conflict). */
 const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
@@ -10,7 +9,7 @@ const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
  * What the machine has, as the table printed before any question (wizard runs): undefined when
  * a provider is given or remembered, since then nothing is detected.
  */
-export async function detectMachine(opts: Options, out: Output): Promise<ProviderStatus[] | undefined> {
+export async function detectMachine(opts: RunConfig, out: Output): Promise<ProviderStatus[] | undefined> {
   if (opts.provider !== 'auto' || (await rememberedProvider(opts))) return undefined;
   const { chooseProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   const statuses = await detectAll(opts);
@@ -25,14 +24,20 @@ export async function detectMachine(opts: Options, out: Output): Promise<Provide
   return statuses;
 }
 
+/** The provider picked for a run, and what picking it settled (another port, the admin URL the wizard asked for). */
+export interface ServerChoice {
+  name: ProviderName;
+  patch: Partial<Pick<Options, 'port' | 'host' | 'adminUrl' | 'tls'>>;
+}
+
 /**
  * Pick the provider for this run, before the task list starts: --provider wins; with `auto`
  * the detection table is printed (already, by detectMachine, in the wizard) and the wizard
  * offers each usable option (non-interactive: the same order, deterministically, saying which
- * and why). Then a taken port is settled.
+ * and why). Then a taken port is settled. The provider itself is built once the run's config is frozen.
  */
-export async function selectProvider(opts: Options, _given: Given, out: Output, detected?: ProviderStatus[]): Promise<Provider> {
-  const { chooseProvider, createProvider, detectAll, renderDetectionTable } = await import('./registry.js');
+export async function chooseServer(opts: RunConfig, out: Output, detected?: ProviderStatus[]): Promise<ServerChoice> {
+  const { chooseProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   let name: ProviderName;
   const remembered = opts.provider === 'auto' && !detected ? await rememberedProvider(opts) : undefined;
   if (opts.provider !== 'auto') {
@@ -52,16 +57,17 @@ export async function selectProvider(opts: Options, _given: Given, out: Output, 
       out.info(`Using ${name}: ${choice.reason}.`);
     }
   }
-  if (STARTS_A_SERVER.includes(name) && !opts.dryRun) name = await settlePort(opts, name, out);
-  if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) await (await import('./existing.js')).askExistingServer(opts);
-  return createProvider(name, opts);
+  let patch: ServerChoice['patch'] = {};
+  if (STARTS_A_SERVER.includes(name) && !opts.dryRun) ({ name, patch } = await settlePort(opts, name, out));
+  if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) patch = { ...patch, ...(await (await import('./existing.js')).askExistingServer(opts)) };
+  return { name, patch };
 }
 
 /**
  * The provider this project already uses: its own local cluster, or the one recorded in
  * .pg-setup/state.json for the host:port in the env file.
  */
-export async function rememberedProvider(opts: Options): Promise<ProviderName | undefined> {
+export async function rememberedProvider(opts: RunConfig): Promise<ProviderName | undefined> {
   const { hasLocalCluster } = await import('../local/cluster.js');
   if (hasLocalCluster(opts.projectDir)) return 'local';
   if (typeof opts.port !== 'number') return undefined;
@@ -85,14 +91,15 @@ async function askProvider(statuses: ProviderStatus[], recommended: ProviderName
  * When the port the provider would use is taken, say by what and offer: use that server, the
  * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
  */
-async function settlePort(opts: Options, name: ProviderName, out: Output): Promise<ProviderName> {
+async function settlePort(opts: RunConfig, name: ProviderName, out: Output): Promise<ServerChoice> {
   const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-conflict.js');
   const analysis = await analyzePort(opts);
-  if (analysis.owner.kind === 'free') return name;
+  const keep = { name, patch: {} };
+  if (analysis.owner.kind === 'free') return keep;
   let choice;
   if (opts.interactive) {
     const use = analysis.choices.find((c) => c.value === 'use');
-    if (use?.provider === name) return name;
+    if (use?.provider === name) return keep;
     const { askSelect } = await import('../options/prompts.js');
     const picked = await askSelect(
       analysis.message,
@@ -107,16 +114,15 @@ async function settlePort(opts: Options, name: ProviderName, out: Output): Promi
   } else {
     choice = resolvePortNonInteractive(analysis, opts, name);
   }
-  if (!choice) return name;
+  if (!choice) return keep;
   if (choice.value === 'use' && choice.provider) {
     if (choice.provider !== name) out.info(`${analysis.message} Using it (${choice.provider}).`);
-    return choice.provider;
+    return { name: choice.provider, patch: {} };
   }
   if (choice.value === 'next-port' && choice.port) {
     out.info(`${analysis.message} Using the next free port, ${choice.port}.`);
-    opts.port = choice.port;
-    return name;
+    return { name, patch: { port: choice.port } };
   }
   if (choice.value === 'stop') await stopPortOwner(analysis.owner, opts);
-  return name;
+  return keep;
 }

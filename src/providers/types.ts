@@ -1,5 +1,5 @@
 import type { AdminSql } from '../db/admin.js';
-import type { Options, ProviderName } from '../options/types.js';
+import type { ProviderName, RunConfig } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 
 export type ProviderState = 'running' | 'stopped' | 'installed' | 'can-install' | 'unavailable';
@@ -35,4 +35,4 @@ export interface Provider {
   admin(): Promise<AdminSql>;
 }
 
-export type ProviderFactory = (opts: Options) => Provider;
+export type ProviderFactory = (opts: RunConfig) => Provider;
