@@ -133,7 +133,6 @@ function projectContext(opts: Options, url: string, admin: () => Promise<AdminSq
     driver: opts.driver,
     yes: approved || opts.yes,
     dryRun: opts.dryRun,
-    interactive: false,
     migrations: opts.migrations,
     sqlite: opts.sqlite,
     sqliteImportIntoNonempty: opts.sqliteImportIntoNonempty,

@@ -4,7 +4,7 @@ import { access, chmod, copyFile, lstat, mkdir, open, readFile, realpath, rename
 import { basename, dirname, join, relative } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { forgetOnExit, removeOnExit } from '../io/exit-cleanup.js';
-import { pauseForTest } from '../io/test-hooks.js';
+import { testPoint } from '../io/test-point.js';
 
 /** Read a text file, or undefined if it does not exist. A directory in its place is an error. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
@@ -58,7 +58,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await fh.sync();
     await fh.close();
     fh = undefined;
-    await pauseForTest(`write:${basename(path)}`);
+    await testPoint(`write:${basename(path)}`);
     await rename(tmp, target);
     forgetOnExit(tmp);
   } catch (e) {

@@ -1,5 +1,5 @@
 import { redact } from '../io/secrets.js';
-import { pauseForTest } from '../io/test-hooks.js';
+import { testPoint } from '../io/test-point.js';
 import type { Output } from '../io/output.js';
 import type { Step, StepOutcome } from './step.js';
 import { taskLines } from './task-lines.js';
@@ -16,7 +16,7 @@ export async function runSteps(steps: Step[], out: Output): Promise<StepOutcome[
   const outcomes: StepOutcome[] = [];
   const lines = taskLines(out.stream);
   for (const [i, step] of steps.entries()) {
-    await pauseForTest(step.title);
+    await testPoint(step.title);
     let already: string | undefined;
     try {
       already = await step.check();
@@ -50,7 +50,7 @@ async function runPlain(steps: Step[], out: Output): Promise<StepOutcome[]> {
   for (const step of steps) {
     lines.started(step.title);
     try {
-      await pauseForTest(step.title);
+      await testPoint(step.title);
       const already = await step.check();
       if (already) {
         lines.completed(presentTitle(step, already, out));
@@ -83,7 +83,7 @@ async function runLive(steps: Step[], out: Output, first: { error: unknown }): P
       task: async (_ctx: unknown, task: { title: string; output: string }) => {
         if (i === 0 && first.error !== undefined) throw first.error;
         if (i > 0) {
-          await pauseForTest(step.title);
+          await testPoint(step.title);
           const already = await step.check();
           if (already) {
             task.title = presentTitle(step, already, out);

@@ -14,9 +14,6 @@ export interface ProjectContext extends AnalysisOverrides {
   driver: Driver;
   yes: boolean;
   dryRun: boolean;
-  interactive: boolean;
-  /** Ask the user; the question may span several lines (it carries the diff). */
-  confirm?: (question: string) => Promise<boolean>;
   /** `--migrations`: auto = alembic when a SQLAlchemy project is found. */
   migrations: 'auto' | 'alembic' | 'none';
   /** `--sqlite`: delete moves the SQLite file into .pg-setup/backups/, never removes it; import copies its rows (and keeps it). */

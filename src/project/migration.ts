@@ -27,7 +27,7 @@ export interface MigrationResult {
 /** Open a session as the app itself (its URL), for checks the app's role can answer. */
 export async function connectApp(databaseUrl: string): Promise<AdminSql> {
   const p = parseUrl(databaseUrl);
-  if (!p) throw new UserError('The app database URL is not a PostgreSQL URL.', { hint: 'Pass --db-url postgresql+psycopg://user:pw@host:port/db.', exitCode: ExitCode.usage });
+  if (!p) throw new UserError('The app database URL is not a PostgreSQL URL.', { hint: 'Check the URL in the env file (e.g. DATABASE_URL=postgresql+psycopg://user:pw@host:5432/db), or run npx pg-setup to write it.', exitCode: ExitCode.usage });
   return connectAdmin({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database, tls: p.tls });
 }
 

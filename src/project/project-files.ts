@@ -23,11 +23,6 @@ export async function moveToBackup(projectDir: string, stamp: string, file: stri
   return dest;
 }
 
-/** Write a source file through the one atomic writer, creating its folder if needed. */
-export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  await writeFileAtomic(path, content, { mkdirs: true });
-}
-
 /** Files (relative) among `files` with uncommitted git changes; empty outside a git repo. */
 export async function listUncommitted(projectDir: string, files: string[]): Promise<string[]> {
   if (files.length === 0 || !which('git')) return [];

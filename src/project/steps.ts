@@ -17,7 +17,8 @@ import { analyzeProject, findGaps, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
 import { addProjectDependencies, appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
-import { backupProjectFile, listUncommitted, makeStamp, moveToBackup, writeAtomic } from './project-files.js';
+import { backupProjectFile, listUncommitted, makeStamp, moveToBackup } from './project-files.js';
+import { writeFileAtomic } from '../files/writer.js';
 import { applyEdits } from './text-edits.js';
 import { forgetSqliteFiles, readCreated, recordSqliteFiles } from '../state/created.js';
 import { renderUnifiedDiff } from './unified-diff.js';
@@ -184,9 +185,9 @@ function dependencyStep(r: ProjectRun): Step {
         const path = join(r.ctx.projectDir, 'pyproject.toml');
         const next = addProjectDependencies(await readFile(path, 'utf8'), p.requirementLines);
         if (next === undefined) throw new UserError(`Installed ${p.requirementLines.join(', ')}, but found no [project] dependencies array in pyproject.toml to list them in.`, { hint: `Add ${p.requirementLines.map((l) => `"${l}"`).join(', ')} to [project].dependencies by hand.`, exitCode: ExitCode.project });
-        await writeAtomic(path, next);
+        await writeFileAtomic(path, next, { mkdirs: true });
       } else if (p.requirementLines.length) {
-        await writeAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines));
+        await writeFileAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines), { mkdirs: true });
       }
       r.invalidate();
       return p.missing.length ? `added ${p.missing.join(', ')}` : `installed ${p.notInstalled.join(', ')}`;
@@ -216,17 +217,10 @@ function wiringStep(r: ProjectRun): Step {
       const files = changes.map((c) => c.file);
       const dirty = await listUncommitted(r.ctx.projectDir, files);
       const dirtyNote = dirty.length ? `\nUncommitted git changes in ${dirty.join(', ')} (backed up before editing).` : '';
-      if (!r.ctx.yes) {
-        if (!r.ctx.interactive || !r.ctx.confirm) {
-          throw usageError(`pg-setup would change ${files.join(', ')} and needs confirmation.${dirtyNote}`, 'Pass --yes to apply the changes (see them with --dry-run).');
-        }
-        const question = `${changes.map((c) => c.diff).join('\n')}${dirtyNote}\nApply these changes to ${files.join(', ')}?`;
-        if (!(await r.ctx.confirm(question))) {
-          throw new UserError('The code changes were not applied.', { hint: 'Apply them by hand (pg-setup --dry-run shows the diff), or run again and accept.', exitCode: ExitCode.project });
-        }
-      }
+      // Consent was given before the task list (--yes, or the wizard's yes to the diff: confirmProjectChanges).
+      if (!r.ctx.yes) throw usageError(`pg-setup would change ${files.join(', ')} and needs confirmation.${dirtyNote}`, 'Pass --yes to apply the changes (see them with --dry-run).');
       for (const c of changes) if (c.before !== '') await backupProjectFile(r.ctx.projectDir, r.stamp, join(r.ctx.projectDir, c.file));
-      for (const c of changes) await writeAtomic(join(r.ctx.projectDir, c.file), c.after);
+      for (const c of changes) await writeFileAtomic(join(r.ctx.projectDir, c.file), c.after, { mkdirs: true });
       r.invalidate();
       const extra = [dirty.length ? `uncommitted changes were in ${dirty.join(', ')}` : '', ...notes].filter(Boolean);
       return `changed ${files.join(', ')} (backups in .pg-setup/backups/${r.stamp})${extra.length ? `; ${extra.join('; ')}` : ''}`;
@@ -254,7 +248,7 @@ function scaffoldStep(r: ProjectRun): Step {
     describe: () => ['write alembic.ini (no URL), alembic/env.py (URL from settings, models imported), alembic/script.py.mako, alembic/versions/; existing files are kept'],
     async run() {
       const f = await files();
-      for (const rel of f.missing) await writeAtomic(join(r.ctx.projectDir, rel), f.all[rel]!);
+      for (const rel of f.missing) await writeFileAtomic(join(r.ctx.projectDir, rel), f.all[rel]!, { mkdirs: true });
       await ensureVersionsDir(r.ctx.projectDir, f.dir);
       r.invalidate();
       const kept = Object.keys(f.all).filter((k) => !f.missing.includes(k));

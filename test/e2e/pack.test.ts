@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
@@ -20,6 +20,9 @@ test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --h
   expect(paths).toContain('python/pgsetup/analyze.py');
   expect(paths.filter((p) => !/^(bin|dist|templates)\/|^python\/[a-z_]+\.py$|^python\/pgsetup\/[a-z_]+\.py$|^package\.json$|^README\.md$|^LICENSE$/.test(p))).toEqual([]);
   expect(paths.some((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/') || p.includes('__pycache__'))).toBe(false);
+  // The test hooks stay out: the package has only the seam that loads a module named by PGSETUP_TEST_HOOKS.
+  expect(paths.filter((p) => /test-hooks/.test(p))).toEqual([]);
+  expect(paths.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).filter((p) => readFileSync(join(ROOT, p), 'utf8').includes('PGSETUP_TEST_PAUSE'))).toEqual([]);
 
   const empty = join(work, 'empty');
   execFileSync('mkdir', ['-p', empty]);

@@ -37,7 +37,7 @@ test('--settings module:CONST names a URL constant that does not look like SQLit
   const dir = copyFixture('shape-constant');
   const file = join(dir, 'sql_app', 'database.py');
   writeFileSync(file, readFileSync(file, 'utf8').replace('sqlite+aiosqlite:///./sql_app.db', 'postgresql+asyncpg://localhost/dev'));
-  const ctx = { projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: '', driver: 'psycopg', yes: true, dryRun: false, interactive: false, migrations: 'auto', sqlite: 'keep', admin: () => Promise.reject(new Error('no admin')), appRole: 'x' } as const;
+  const ctx = { projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: '', driver: 'psycopg', yes: true, dryRun: false, migrations: 'auto', sqlite: 'keep', admin: () => Promise.reject(new Error('no admin')), appRole: 'x' } as const;
   await expect(previewProjectChanges(ctx)).rejects.toThrow(/No pydantic settings class/);
   const { changes } = await previewProjectChanges({ ...ctx, settings: 'sql_app.database:SQLALCHEMY_DATABASE_URL' });
   expect(changes.map((c) => c.file)).toEqual(['sql_app/config.py', 'sql_app/database.py', 'sql_app/main.py']);

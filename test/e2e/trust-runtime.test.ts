@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { useClusterSuite } from '../helpers/suite.js';
 import { startCluster } from '../helpers/cluster.js';
@@ -12,7 +13,9 @@ const suite = useClusterSuite();
 const project = suite.project;
 const base = suite.base;
 const PAUSED = /\[test hook\] paused at/;
-const pauseAt = (at: string, ms = 30_000) => ({ PGSETUP_TEST_PAUSE_AT: at, PGSETUP_TEST_PAUSE_MS: String(ms) });
+/** The hook module the built CLI loads for these tests (never shipped). */
+const TEST_HOOKS = fileURLToPath(new URL('../helpers/test-hooks.mjs', import.meta.url));
+const pauseAt = (at: string, ms = 30_000) => ({ PGSETUP_TEST_HOOKS: TEST_HOOKS, PGSETUP_TEST_PAUSE_AT: at, PGSETUP_TEST_PAUSE_MS: String(ms) });
 
 describe('SIGINT at each step: exit 130, nothing half-done, the re-run completes', () => {
   test.each(INTERRUPT_CASES.map((c, i) => [caseTitle(c), c, i] as const))('%s', async (_t, c, i) => {

@@ -52,7 +52,6 @@ export function makeContext(cluster: TestCluster, projectDir: string, databaseUr
     driver: 'psycopg',
     yes: true,
     dryRun: false,
-    interactive: false,
     migrations: 'auto',
     sqlite: 'keep',
     admin: () => connectAdmin({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword }),

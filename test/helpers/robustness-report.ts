@@ -22,7 +22,7 @@ results; a run of the whole e2e project fails when this file does not show its r
 Every row is one e2e test whose title starts with the row's id, run against a real PostgreSQL
 cluster through the built CLI.
 
-Test hooks (inert unless set; used only by the tests):
+Test hooks (inert unless \`PGSETUP_TEST_HOOKS\` names the hook module, test/helpers/test-hooks.mjs, which the package does not ship):
 
 | variable | effect |
 | --- | --- |
