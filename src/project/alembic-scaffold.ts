@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseInfo, ProjectAnalysis } from './analysis.js';
 import { templatesDir } from '../package-dir.js';
-import type { UrlSource } from './wiring.js';
+import type { UrlSource } from './wiring-url-source.js';
 
 /** What env.py must import and read, decided from the analysis and the wiring. */
 export interface EnvPyInputs {

@@ -1,7 +1,32 @@
 import { usageError } from '../errors.js';
 import type { EngineCall, ProjectAnalysis, UrlSourceInfo } from './analysis.js';
 import { insertAfterLine, removeLines, type TextEdit } from './text-edits.js';
-import type { EngineUrlTarget, UrlSource } from './wiring.js';
+
+/** How the app's code reaches the database URL, decided from the analysis. */
+export interface UrlSource {
+  /** Module and name to import the settings object from. */
+  module: string;
+  name: string;
+  /** The settings field holding the URL (existing or to be added). */
+  field: string;
+  envKey: string;
+  /** Python expression for the URL as a str, given the import above: `settings.database_url`. */
+  expr: string;
+  /** True when the field exists already (reused, not added). */
+  reused: boolean;
+  /** The app reads the URL from the environment after load_dotenv(): env.py must load .env first. */
+  loadDotenv?: boolean;
+}
+
+/** What one engine's URL argument becomes, and the edits that go with it. */
+export interface EngineUrlTarget {
+  /** The new URL argument; null leaves it as it is. */
+  text: string | null;
+  importEdit?: TextEdit | undefined;
+  /** The module constant that only fed this engine. */
+  removeConstant?: TextEdit | undefined;
+}
+
 
 /** How a project without a settings class gets its URL from `.env`, and the edits for it. */
 export interface UrlSourcePlan {

@@ -1,23 +1,8 @@
 import { ExitCode, UserError, usageError } from '../errors.js';
 import type { EngineCall, ProjectAnalysis, SettingsInfo } from './analysis.js';
 import { insertAfterLine, removeLines, removeListItem, type TextEdit } from './text-edits.js';
-import { constantRemoval, planUrlSourceWiring } from './wiring-url-source.js';
+import { constantRemoval, planUrlSourceWiring, type EngineUrlTarget, type UrlSource } from './wiring-url-source.js';
 
-/** How the app's code reaches the database URL, decided from the analysis. */
-export interface UrlSource {
-  /** Module and name to import the settings object from. */
-  module: string;
-  name: string;
-  /** The settings field holding the URL (existing or to be added). */
-  field: string;
-  envKey: string;
-  /** Python expression for the URL as a str, given the import above: `settings.database_url`. */
-  expr: string;
-  /** True when the field exists already (reused, not added). */
-  reused: boolean;
-  /** The app reads the URL from the environment after load_dotenv(): env.py must load .env first. */
-  loadDotenv?: boolean;
-}
 
 /** The code changes the wiring step makes, per file (relative path), and what it left alone. */
 export interface WiringPlan {
@@ -165,15 +150,6 @@ function planSettingsField(settings: SettingsInfo, url: UrlSource, add: (file: s
       add(settings.file, { start: { line: e.line, col: e.col }, end: { line: e.line, col: e.col }, text: e.text.replace('".env"', JSON.stringify(file)), reason });
     }
   }
-}
-
-/** What one engine's URL argument becomes, and the edits that go with it. */
-export interface EngineUrlTarget {
-  /** The new URL argument; null leaves it as it is. */
-  text: string | null;
-  importEdit?: TextEdit | undefined;
-  /** The module constant that only fed this engine. */
-  removeConstant?: TextEdit | undefined;
 }
 
 /** A line this long still fits (ruff's and black's default). */
