@@ -165,6 +165,7 @@ export async function useTestDocker(): Promise<TestDocker> {
     }
     const version = (await docker.version()).Version;
     const registry = `127.0.0.1:${reg.port}`;
+    await removeEarlierRunsImages(docker, registry);
     return {
       docker,
       dockerHost: `unix://${engine.socketPath}`,
@@ -174,6 +175,17 @@ export async function useTestDocker(): Promise<TestDocker> {
       setupMs: Date.now() - t0,
     };
   });
+}
+
+/**
+ * On an engine that outlives one test run (PGSETUP_TEST_DOCKER_HOST), the test images an earlier
+ * run pulled from its own registry (another loopback port) still hold the layers, so the first
+ * pull of this run would find them all present. Those images are removed (an image a container
+ * still uses is left); this run's own are kept.
+ */
+async function removeEarlierRunsImages(docker: Docker, registry: string): Promise<void> {
+  const earlier = (await docker.listImages()).flatMap((i) => i.RepoTags ?? []).filter((t) => /^127\.0\.0\.1:\d+\/postgres:/.test(t) && !t.startsWith(`${registry}/`));
+  for (const tag of earlier) await docker.getImage(tag).remove({ noprune: false }).catch(() => undefined);
 }
 
 /** Remove containers and volumes a test file made (by name), whatever state they are in. */
