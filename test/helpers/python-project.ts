@@ -107,15 +107,23 @@ export async function withApp<T>(dir: string, command: string[], readyPath: stri
   const [cmd, ...args] = command;
   const app = spawn(cmd!, [...args, '--host', '127.0.0.1', '--port', String(port)], {
     cwd: dir,
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' },
   });
+  let stderr = '';
+  app.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let exited: number | null | undefined;
+  app.on('exit', (code) => (exited = code));
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 300; i++) {
-      if (await fetch(`${base}${readyPath}`).then((r) => r.status < 500, () => false)) break;
-      await new Promise((r) => setTimeout(r, 100));
+    // A loaded machine (a poetry venv, two test files at once) can take a while to import the app.
+    const deadline = Date.now() + 120_000;
+    let ready = false;
+    while (!ready && exited === undefined && Date.now() < deadline) {
+      ready = await fetch(`${base}${readyPath}`).then((r) => r.status < 500, () => false);
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
+    if (!ready) throw new Error(`${command.join(' ')} did not serve ${readyPath} (${exited === undefined ? 'still starting after 120 s' : `exited with ${exited}`}):\n${stderr}`);
     return await fn(base);
   } finally {
     app.kill('SIGTERM');
