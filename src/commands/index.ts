@@ -38,6 +38,9 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
     envFileValue: envText === undefined ? undefined : readEnvValue(envText, projectEnvKey ?? 'DATABASE_URL'),
     projectEnvKey,
   });
+  // Frozen from here on: no command or step assigns to the options (setup and teardown settle
+  // what the wizard and the provider add into a new frozen config, commands/settle.ts).
+  Object.freeze(options);
   const out = createOutput(options.json);
   switch (options.command) {
     case 'setup': {

@@ -91,7 +91,7 @@ async function adminSelf(admin: AdminSql): Promise<AdminSelf> {
  * the grant is WITH SET TRUE, INHERIT FALSE: the admin can become the role when it must, but
  * does not carry the app's privileges around. Undefined when none is needed (a superuser, or
  * the admin may already). A role that does not exist yet will be this admin's own creation,
- * which on 16+ still needs SET.
+ * which makes it neither a member (15 and older) nor able to SET ROLE to it (16+).
  */
 export async function ownerGrantNeeded(admin: AdminSql, role: string, roleExists: boolean): Promise<string | undefined> {
   const self = await adminSelf(admin);
@@ -99,8 +99,6 @@ export async function ownerGrantNeeded(admin: AdminSql, role: string, roleExists
   if (roleExists) {
     const has = await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(role)}, '${self.v16 ? 'SET' : 'MEMBER'}') AS ok`);
     if (has[0]?.ok === true) return undefined;
-  } else if (!self.v16) {
-    return undefined; // 15 and older: the role's creator is a member of it
   }
   return self.v16 ? `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)} WITH SET TRUE, INHERIT FALSE` : `GRANT ${quoteIdent(role)} TO ${quoteIdent(self.me)}`;
 }

@@ -11,6 +11,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { freePort } from './cluster.js';
@@ -185,7 +186,21 @@ export async function useTestDocker(): Promise<TestDocker> {
  */
 async function removeEarlierRunsImages(docker: Docker, registry: string): Promise<void> {
   const earlier = (await docker.listImages()).flatMap((i) => i.RepoTags ?? []).filter((t) => /^127\.0\.0\.1:\d+\/postgres:/.test(t) && !t.startsWith(`${registry}/`));
-  for (const tag of earlier) await docker.getImage(tag).remove({ noprune: false }).catch(() => undefined);
+  for (const tag of earlier) {
+    // Another run still going (its registry answers) keeps its images.
+    if (await answers(Number(tag.split(':')[1]!.split('/')[0]))) continue;
+    await docker.getImage(tag).remove({ noprune: false }).catch(() => undefined);
+  }
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }
 
 /** Remove containers and volumes a test file made (by name), whatever state they are in. */

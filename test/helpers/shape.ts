@@ -91,7 +91,7 @@ export function shapeSuite(spec: ShapeSpec, more?: (r: () => ShapeRun) => void):
     const runner = cmd(spec.runner ?? ['uv', 'run']);
     const [head, ...rest] = runner[0]!.endsWith('/') ? [`${runner[0]}alembic`] : [...runner, 'alembic'];
     const r = await run(head!.startsWith('.') ? join(state.dir, head!) : head!, [...rest, 'current'], { cwd: state.dir, env: ENV, reject: false });
-    expect(r.stdout, r.stderr).toMatch(/\(head\)/);
+    expect(r.stdout, r.stderr).toMatch(/^[0-9a-f]{12} \(head\)$/m);
   });
 
   more?.(() => state);
