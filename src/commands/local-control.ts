@@ -6,8 +6,8 @@ import { style, type Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import { runSteps } from '../plan/run.js';
 import type { StepOutcome } from '../plan/step.js';
-import { hasLocalCluster } from '../local/cluster.js';
-import { localProvider } from '../providers/local.js';
+import { hasLocalCluster } from '../providers/local/cluster.js';
+import { localProvider } from '../providers/local/provider.js';
 import type { CommandResult } from './index.js';
 
 export interface StatusResult {

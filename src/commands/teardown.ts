@@ -11,7 +11,7 @@ import type { Given } from '../options/resolve.js';
 import type { Options, ProviderName } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { dockerTeardownSteps } from '../providers/docker-teardown.js';
+import { dockerTeardownSteps } from '../providers/docker/teardown.js';
 import { selectProvider } from '../providers/select.js';
 import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind, type ServerRecord } from '../state/created.js';
 

@@ -3,8 +3,8 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import type { Options, ProviderName } from '../options/types.js';
 import { createAptProvider } from './apt.js';
 import { createBrewProvider } from './brew.js';
-import { createDockerProvider } from './docker.js';
-import { localProvider } from './local.js';
+import { createDockerProvider } from './docker/provider.js';
+import { localProvider } from './local/provider.js';
 import { existingProvider } from './existing.js';
 import type { Provider, ProviderState, ProviderStatus } from './types.js';
 

@@ -62,7 +62,7 @@ export async function selectProvider(opts: Options, _given: Given, out: Output, 
  * .pg-setup/state.json for the host:port in the env file.
  */
 export async function rememberedProvider(opts: Options): Promise<ProviderName | undefined> {
-  const { hasLocalCluster } = await import('../local/cluster.js');
+  const { hasLocalCluster } = await import('./local/cluster.js');
   if (hasLocalCluster(opts.projectDir)) return 'local';
   if (typeof opts.port !== 'number') return undefined;
   const { readCreated, serverKey } = await import('../state/created.js');
@@ -86,7 +86,7 @@ async function askProvider(statuses: ProviderStatus[], recommended: ProviderName
  * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
  */
 async function settlePort(opts: Options, name: ProviderName, out: Output): Promise<ProviderName> {
-  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-conflict.js');
+  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('../net/port-conflict.js');
   const analysis = await analyzePort(opts);
   if (analysis.owner.kind === 'free') return name;
   let choice;

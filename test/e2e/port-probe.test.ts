@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import { nextFreePort, probePort } from '../../src/detect/port.js';
+import { nextFreePort, probePort } from '../../src/net/port.js';
 
 const servers: Server[] = [];
 const sockets = new Set<import('node:net').Socket>();

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { canBind, nextFreePort } from '../detect/port.js';
+import { canBind, nextFreePort } from '../../net/port.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { generatePassword } from '../db/scram.js';
-import { ExitCode, UserError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
-import { run, type RunResult } from '../io/exec.js';
-import { addSecret } from '../io/secrets.js';
+import { generatePassword } from '../../db/scram.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../../files/writer.js';
+import { run, type RunResult } from '../../io/exec.js';
+import { addSecret } from '../../io/secrets.js';
 
 /**
  * A PostgreSQL cluster owned by the project: `initdb` into a data folder, loopback only, on a

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connectAdmin, type AdminSql } from '../db/admin.js';
-import { ExitCode, UserError } from '../errors.js';
+import { connectAdmin, type AdminSql } from '../../db/admin.js';
+import { ExitCode, UserError } from '../../errors.js';
 import {
   candidateBinDirs,
   embeddedCacheDir,
@@ -12,7 +12,7 @@ import {
   DEFAULT_MAJOR,
   type BinaryChoice,
   type PgBinaries,
-} from '../local/binaries.js';
+} from './binaries.js';
 import {
   LOOPBACK,
   SUPERUSER,
@@ -39,12 +39,12 @@ import {
   type LocalPaths,
   type LocalState,
   type RunAs,
-} from '../local/cluster.js';
-import { embeddedPackageName, findCachedBinaries } from '../local/npm-package.js';
-import type { Options } from '../options/types.js';
-import type { Step } from '../plan/step.js';
-import { waitReady } from './ready.js';
-import type { Endpoint, Provider, ProviderStatus } from './types.js';
+} from './cluster.js';
+import { embeddedPackageName, findCachedBinaries } from './npm-package.js';
+import type { Options } from '../../options/types.js';
+import type { Step } from '../../plan/step.js';
+import { waitReady } from '../ready.js';
+import type { Endpoint, Provider, ProviderStatus } from '../types.js';
 
 /** The local provider, with the extra controls `pg-setup start|stop|status` use. */
 export interface LocalProvider extends Provider {

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type Dockerode from 'dockerode';
-import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../db/admin.js';
-import { nextFreePort, probePort, describePortState } from '../detect/port.js';
-import { ExitCode, UserError, usageError } from '../errors.js';
-import { connectDocker, demuxBuffer, execInContainer, isNotFound, type DockerEngine } from '../io/docker.js';
-import { addSecret } from '../io/secrets.js';
-import type { Options } from '../options/types.js';
-import type { Step } from '../plan/step.js';
-import { readyStep } from './ready.js';
-import type { Endpoint, Provider, ProviderStatus } from './types.js';
+import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../../db/admin.js';
+import { nextFreePort, probePort, describePortState } from '../../net/port.js';
+import { ExitCode, UserError, usageError } from '../../errors.js';
+import { connectDocker, demuxBuffer, execInContainer, isNotFound, type DockerEngine } from '../../io/docker.js';
+import { addSecret } from '../../io/secrets.js';
+import type { Options } from '../../options/types.js';
+import type { Step } from '../../plan/step.js';
+import { readyStep } from '../ready.js';
+import type { Endpoint, Provider, ProviderStatus } from '../types.js';
 
 /** Labels that mark a container or volume as created by pg-setup (and for which project). */
 export const LABEL_MANAGED = 'dev.pg-setup.managed';

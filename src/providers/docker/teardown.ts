@@ -1,7 +1,7 @@
-import { ExitCode, UserError } from '../errors.js';
-import type { Options } from '../options/types.js';
-import type { Step } from '../plan/step.js';
-import { defaultContainerName, LABEL_MANAGED } from './docker.js';
+import { ExitCode, UserError } from '../../errors.js';
+import type { Options } from '../../options/types.js';
+import type { Step } from '../../plan/step.js';
+import { defaultContainerName, LABEL_MANAGED } from './provider.js';
 
 /**
  * Teardown for the docker provider: remove the container pg-setup made, and its data volume
@@ -11,11 +11,11 @@ export function dockerTeardownSteps(opts: Options, deps: { dockerHost?: string }
   const name = opts.containerName ?? defaultContainerName(opts.projectDir);
   const volume = `${name}-data`;
   const engine = async () => {
-    const { connectDocker } = await import('../io/docker.js');
+    const { connectDocker } = await import('../../io/docker.js');
     return (await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: Math.min(opts.timeoutMs, 5000) })).docker;
   };
   const inspect = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
-    const { isNotFound } = await import('../io/docker.js');
+    const { isNotFound } = await import('../../io/docker.js');
     try {
       return await get();
     } catch (e) {

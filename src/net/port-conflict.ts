@@ -1,12 +1,12 @@
-import { describePortState, nextFreePort, probePort } from '../detect/port.js';
+import { describePortState, nextFreePort, probePort } from './port.js';
 import { ExitCode, UserError } from '../errors.js';
 import { connectDocker } from '../io/docker.js';
 import { run } from '../io/exec.js';
 import type { Options, ProviderName } from '../options/types.js';
-import { listAptClusters } from './apt.js';
-import { findBrew, findBrewServiceOnPort } from './brew.js';
-import { findContainerOnPort } from './docker.js';
-import { runAsRoot } from './privileged.js';
+import { listAptClusters } from '../providers/apt.js';
+import { findBrew, findBrewServiceOnPort } from '../providers/brew.js';
+import { findContainerOnPort } from '../providers/docker/provider.js';
+import { runAsRoot } from '../providers/privileged.js';
 
 /** Who holds a port, as far as we can tell. */
 export type PortOwner =
