@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { psqlAdmin, PSQL_ARGS, runPsql, type AdminSql } from '../db/admin.js';
 import { detectPlatform, isRoot } from '../detect/os.js';
-import { nextFreePort } from '../net/port.js';
+import { nextFreePort } from '../net/free-port.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
 import type { Options } from '../options/types.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { psqlAdmin, PSQL_ARGS, runPsql, type AdminSql } from '../db/admin.js';
-import { describePortState, probePort } from '../net/port.js';
+import { describePortState, probePort } from '../net/probe.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
 import type { Options } from '../options/types.js';

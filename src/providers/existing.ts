@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readTls } from '../db/tls.js';
 import { parseUrl } from '../db/url.js';
-import { describePortState, probePort } from '../net/port.js';
+import { describePortState, probePort } from '../net/probe.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options } from '../options/types.js';

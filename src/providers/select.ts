@@ -86,7 +86,7 @@ async function askProvider(statuses: ProviderStatus[], recommended: ProviderName
  * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
  */
 async function settlePort(opts: Options, name: ProviderName, out: Output): Promise<ProviderName> {
-  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('../net/port-conflict.js');
+  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-owner.js');
   const analysis = await analyzePort(opts);
   if (analysis.owner.kind === 'free') return name;
   let choice;

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { probePort } from '../../src/net/port.js';
-import { analyzePort, resolvePortNonInteractive, stopPortOwner } from '../../src/net/port-conflict.js';
+import { probePort } from '../../src/net/probe.js';
+import { resolvePortNonInteractive } from '../../src/net/port-conflict.js';
+import { analyzePort, stopPortOwner } from '../../src/providers/port-owner.js';
 import { createDockerProvider } from '../../src/providers/docker/provider.js';
 import { freePort, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { startDockerStandin, type DockerStandin } from '../helpers/docker-standin.js';

@@ -14,18 +14,13 @@ import {
   type PgBinaries,
 } from './binaries.js';
 import {
-  LOOPBACK,
   SUPERUSER,
   canEnter,
   claimedPorts,
   relocatedServerDir,
-  chooseLocalPort,
   clusterMajor,
   clusterState,
   initCluster,
-  firstFreePort,
-  isPortFree,
-  isPortTakenError,
   localPaths,
   logTail,
   readLocalState,
@@ -41,6 +36,7 @@ import {
   type RunAs,
 } from './cluster.js';
 import { embeddedPackageName, findCachedBinaries } from './npm-package.js';
+import { chooseLocalPort, firstFreePort, isPortFree, isPortTakenError, LOOPBACK } from '../../net/free-port.js';
 import type { Options } from '../../options/types.js';
 import type { Step } from '../../plan/step.js';
 import { waitReady } from '../ready.js';
