@@ -28,7 +28,7 @@ import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
 import { detectMachine, rememberedProvider, selectProvider } from '../providers/select.js';
-import { existingProvider } from '../providers/existing.js';
+import { createExistingProvider } from '../providers/existing.js';
 import { confirmProjectChanges, prepareProject, projectPhaseSteps, type ProjectPlan } from './project-phase.js';
 import { pythonLoginStep } from '../project/login-check.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
@@ -71,7 +71,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   // connection proves the server, role, database, ownership and write access.
   const inPlace = await checkInPlace(opts);
   const provider =
-    inPlace && (opts.provider === 'existing' || (opts.provider === 'auto' && !(await rememberedProvider(opts)))) ? existingProvider(opts) : await selectProvider(opts, given, out, detected);
+    inPlace && (opts.provider === 'existing' || (opts.provider === 'auto' && !(await rememberedProvider(opts)))) ? createExistingProvider(opts) : await selectProvider(opts, given, out, detected);
   if (opts.interactive) await askForGaps(opts, given, project, out);
 
   // Phase 1: a ready server. Prompts never run while a task list is on screen.

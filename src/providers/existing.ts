@@ -18,7 +18,7 @@ const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
  * comes from --admin-url / PGSETUP_ADMIN_URL, else from libpq conventions (PG* variables,
  * ~/.pgpass, the unix socket).
  */
-export function existingProvider(opts: Options): Provider {
+export function createExistingProvider(opts: Options): Provider {
   if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
   const endpoint: Endpoint = { host: opts.host, port: opts.port };
   // One superuser session per run: the readiness check opens it and provisioning reuses it.

@@ -4,19 +4,19 @@ import type { Options, ProviderName } from '../options/types.js';
 import { createAptProvider } from './apt.js';
 import { createBrewProvider } from './brew.js';
 import { createDockerProvider } from './docker/provider.js';
-import { localProvider } from './local/provider.js';
-import { existingProvider } from './existing.js';
+import { createLocalProvider } from './local/provider.js';
+import { createExistingProvider } from './existing.js';
 import type { Provider, ProviderState, ProviderStatus } from './types.js';
 
 export type ProviderFactories = Partial<Record<ProviderName, (opts: Options) => Provider>>;
 
 /** One factory per provider name. */
 export const PROVIDER_FACTORIES: ProviderFactories = {
-  existing: existingProvider,
+  existing: createExistingProvider,
   apt: createAptProvider,
   brew: createBrewProvider,
   docker: createDockerProvider,
-  local: localProvider,
+  local: createLocalProvider,
 };
 
 /** The provider for `name`, built from the resolved options. */

