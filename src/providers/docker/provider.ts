@@ -10,6 +10,7 @@ import { addSecret } from '../../io/secrets.js';
 import type { Options } from '../../options/types.js';
 import type { Step } from '../../plan/step.js';
 import { readyStep } from '../ready.js';
+import { PullProgress, type PullEvent } from './pull-progress.js';
 import type { Endpoint, Provider, ProviderStatus } from '../types.js';
 
 /** Labels that mark a container or volume as created by pg-setup (and for which project). */
@@ -55,88 +56,292 @@ export function dataMountPath(major: number): string {
   return major >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data';
 }
 
-interface PullEvent {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
-  error?: string;
-  errorDetail?: { message?: string };
-}
-
-/**
- * Aggregates `docker pull` JSON-lines events over all layers into one progress line,
- * instead of one line per layer: "[#####-----] 52% 3/7 layers 40.1/77.0 MB".
- */
-export class PullProgress {
-  private layers = new Map<string, { current: number; total: number; done: boolean }>();
-
-  /** Feed one event; returns the line to show. */
-  update(e: PullEvent): string {
-    if (e.error || e.errorDetail)
-      throw new UserError(`Pulling the image failed: ${e.errorDetail?.message ?? e.error}`, {
-        hint: 'Check the image tag (--pg-version) and your network or registry login, then run again.',
-        exitCode: ExitCode.server,
-      });
-    // Events without a layer id are image-level ("Pulling from library/postgres", "Digest: ...").
-    if (e.id && e.status && !/^Pulling from/.test(e.status)) {
-      const l = this.layers.get(e.id) ?? { current: 0, total: 0, done: false };
-      if (e.status === 'Downloading' && e.progressDetail?.total) {
-        l.current = e.progressDetail.current ?? l.current;
-        l.total = e.progressDetail.total;
-      }
-      if (/^(Download complete|Pull complete|Already exists)$/.test(e.status)) {
-        l.current = l.total;
-        if (e.status !== 'Download complete') l.done = true;
-      }
-      this.layers.set(e.id, l);
-    }
-    return this.line();
-  }
-
-  private shown = 0;
-
-  /** Share of the pull done, 0..1, never going back. */
-  private ratio(): number {
-    const all = [...this.layers.values()];
-    if (all.length === 0) return 0;
-    if (all.every((l) => l.done)) return 1;
-    const total = all.reduce((s, l) => s + l.total, 0);
-    const current = all.reduce((s, l) => s + l.current, 0);
-    // A layer's size is only known once it starts downloading (others wait their turn), so
-    // bytes only count once every layer is sized; until then, finished layers do. A small
-    // layer that finishes first must not read as the whole pull.
-    const sized = all.every((l) => l.total > 0 || l.done);
-    const now = sized && total ? current / total : all.filter((l) => l.done).length / all.length;
-    this.shown = Math.max(this.shown, Math.min(0.99, now));
-    return this.shown;
-  }
-
-  /**
-   * Changes only when the bar would visibly change (a '#' more, a layer more), so a log
-   * without a terminal gets a few lines per pull rather than one per engine event.
-   */
-  milestone(): string {
-    const all = [...this.layers.values()];
-    return `${Math.floor(this.ratio() * 20)}/${all.filter((l) => l.done).length}/${all.length}`;
-  }
-
-  line(): string {
-    const all = [...this.layers.values()];
-    const total = all.reduce((s, l) => s + l.total, 0);
-    const current = all.reduce((s, l) => s + l.current, 0);
-    const done = all.filter((l) => l.done).length;
-    const ratio = this.ratio();
-    const width = 20;
-    const filled = Math.floor(ratio * width);
-    const mb = (n: number): string => (n / 1e6).toFixed(1);
-    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done}/${all.length} layers${total ? ` ${mb(current)}/${mb(total)} MB` : ''}`;
-  }
-}
-
 /** Test seams: where the engine is (else DOCKER_HOST / the default socket), where --port auto starts looking. */
 export interface DockerProviderDeps {
   dockerHost?: string;
   autoPortFrom?: number;
+}
+
+/** What one docker provider works with: its settled names, and what it learns as it runs. */
+interface DockerContext {
+  readonly opts: Readonly<Options>;
+  readonly deps: DockerProviderDeps;
+  /** The container's name; its data volume is `<name>-data`. */
+  readonly name: string;
+  readonly volumeName: string;
+  readonly image: string;
+  /** The PostgreSQL major the image holds. */
+  readonly version: string;
+  /** The run named a major (--pg-version, or a tagged --docker-image), which an existing container must match. */
+  readonly explicit: boolean;
+  readonly labels: Record<string, string>;
+  engine?: DockerEngine | undefined;
+  /** The published host port: --port, else the existing container's, else picked when it is created. */
+  port?: number | undefined;
+}
+
+function dockerContext(opts: Readonly<Options>, deps: DockerProviderDeps): DockerContext {
+  const name = opts.containerName ?? defaultContainerName(opts.projectDir);
+  const { image, major: version, explicit } = dockerImageRef(opts.dockerImage, opts.pgVersion);
+  return {
+    opts,
+    deps,
+    name,
+    volumeName: `${name}-data`,
+    image,
+    version,
+    explicit,
+    labels: { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version },
+    port: typeof opts.port === 'number' ? opts.port : undefined,
+  };
+}
+
+/** The engine, connected once per provider. */
+async function connect(ctx: DockerContext): Promise<DockerEngine> {
+  return (ctx.engine ??= await connectDocker({ dockerHost: ctx.deps.dockerHost, timeoutMs: Math.min(ctx.opts.timeoutMs, 5000) }));
+}
+
+/** The major a container runs: pg-setup's label, else its image tag's leading number. */
+function containerMajor(info: Dockerode.ContainerInspectInfo): string | undefined {
+  return info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1];
+}
+
+/** Our container's inspect data, undefined when absent; throws when the name is someone else's. Learns its port. */
+async function inspectOurs(ctx: DockerContext): Promise<Dockerode.ContainerInspectInfo | undefined> {
+  const { docker } = await connect(ctx);
+  let info: Dockerode.ContainerInspectInfo;
+  try {
+    info = await docker.getContainer(ctx.name).inspect();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+  if (info.Config.Labels?.[LABEL_MANAGED] !== 'true')
+    throw new UserError(`A container named "${ctx.name}" already exists and was not created by pg-setup (image ${info.Config.Image}).`, {
+      hint: `Choose another name with --container-name, or remove that container yourself if it is unused.`,
+      exitCode: ExitCode.server,
+    });
+  const bound = info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort;
+  if (bound) ctx.port = Number(bound);
+  return info;
+}
+
+/**
+ * A re-run finds the container as it was made. When --pg-version (or --docker-image) or
+ * --port now ask for something else, pg-setup does not quietly keep the old one, nor
+ * recreate it (the app's URL and pg-setup's records point at it): it stops and says how.
+ */
+function checkReuse(ctx: DockerContext, info: Dockerode.ContainerInspectInfo): void {
+  const { name, volumeName, image, version, opts } = ctx;
+  const had = containerMajor(info);
+  if (ctx.explicit && had && had !== version)
+    throw new UserError(
+      `Container ${name} runs PostgreSQL ${had} (${info.Config.Image}), and its volume ${volumeName} holds PostgreSQL ${had} data; ${image} (PostgreSQL ${version}) cannot use it. Nothing was changed.`,
+      {
+        hint: `Drop --pg-version (or pass --pg-version ${had}) to keep using it; for PostgreSQL ${version}, pass another --container-name (a new container and volume) and move the data with pg_dump and pg_restore.`,
+        exitCode: ExitCode.usage,
+      },
+    );
+  const bound = Number(info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort);
+  if (opts.portGiven && typeof opts.port === 'number' && bound && bound !== opts.port)
+    throw new UserError(
+      `Container ${name} publishes 127.0.0.1:${bound}, not the --port ${opts.port} asked for; pg-setup keeps a container's port (the URL in .env points at it). Nothing was changed.`,
+      {
+        hint: `Drop --port (or pass --port ${bound}) to keep using it, or pass another --container-name for a new server on port ${opts.port}.`,
+        exitCode: ExitCode.usage,
+      },
+    );
+}
+
+/** Run SQL with psql inside the container over its local socket; returns its output. */
+async function psqlInContainer(ctx: DockerContext, sql: string): Promise<string> {
+  const { docker } = await connect(ctx);
+  // Local socket inside the container: the image trusts local connections, so the superuser
+  // password (which a reused volume may have from an earlier container) is never needed.
+  const r = await execInContainer(docker.getContainer(ctx.name), ['psql', ...PSQL_ARGS, '-U', 'postgres', '-d', 'postgres'], sql, {
+    timeoutMs: 30_000,
+  });
+  if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `psql exited with ${r.exitCode}`);
+  return r.stdout;
+}
+
+async function adminSession(ctx: DockerContext): Promise<AdminSql> {
+  return psqlAdmin(`psql in container ${ctx.name} (local socket)`, (sql) => psqlInContainer(ctx, sql));
+}
+
+/** Done already when our container exists (and may be reused) or the image is present. */
+async function imageOrContainerPresent(ctx: DockerContext): Promise<string | undefined> {
+  const { docker } = await connect(ctx);
+  const existing = await inspectOurs(ctx);
+  if (existing) {
+    checkReuse(ctx, existing);
+    return `container ${ctx.name} exists (${existing.Config.Image})`;
+  }
+  // A volume this major cannot use is refused before a big image is pulled for nothing.
+  await checkVolume(docker, ctx.volumeName, ctx.version);
+  try {
+    await docker.getImage(ctx.image).inspect();
+    return `${ctx.image} is present`;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Pull the image through the engine, showing one aggregated progress line. */
+async function pullImage(ctx: DockerContext, progress: (line: string) => void): Promise<string> {
+  const { docker } = await connect(ctx);
+  const bar = new PullProgress();
+  let shown = '';
+  const stream = await docker.pull(ctx.image);
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err) => (err ? reject(err) : resolve()),
+      (e: PullEvent) => {
+        try {
+          const line = bar.update(e);
+          const now = bar.milestone();
+          if (now !== shown) progress(line);
+          shown = now;
+        } catch (userError) {
+          reject(userError);
+        }
+      },
+    );
+  });
+  return `pulled ${ctx.image}`;
+}
+
+function pullStep(ctx: DockerContext): Step {
+  return {
+    title: `Pull image ${ctx.image}`,
+    check: () => imageOrContainerPresent(ctx),
+    run: (progress) => pullImage(ctx, progress),
+    describe: () => [`pull ${ctx.image} through the Docker engine API`],
+  };
+}
+
+async function containerRunning(ctx: DockerContext): Promise<string | undefined> {
+  const info = await inspectOurs(ctx);
+  if (info) checkReuse(ctx, info);
+  return info?.State.Running ? `${ctx.name} is running on 127.0.0.1:${ctx.port}` : undefined;
+}
+
+/** Start the existing container, or create it on a free port with its volume. */
+async function startContainer(ctx: DockerContext, progress: (line: string) => void): Promise<string> {
+  const { docker } = await connect(ctx);
+  if (await inspectOurs(ctx)) {
+    progress(`starting ${ctx.name}`);
+    await docker.getContainer(ctx.name).start();
+    return `started the existing container ${ctx.name}`;
+  }
+  const port = (ctx.port ??= await nextFreePort('127.0.0.1', ctx.deps.autoPortFrom ?? 5432));
+  await refuseTakenPort(ctx, port);
+  await ensureVolume(docker, ctx.volumeName, ctx.labels);
+  // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
+  const password = randomBytes(24).toString('base64url');
+  addSecret(password);
+  progress(`creating ${ctx.name}`);
+  await docker.createContainer(containerSpec(ctx, port, password));
+  await docker.getContainer(ctx.name).start();
+  return `created ${ctx.name} (${ctx.image}) on 127.0.0.1:${port}, data in volume ${ctx.volumeName}`;
+}
+
+/** Throws, naming what holds it, when the port to publish on is taken. */
+async function refuseTakenPort(ctx: DockerContext, port: number): Promise<void> {
+  const state = await probePort('127.0.0.1', port);
+  if (state.kind === 'free') return;
+  // A container publishing the port is named as such: "PostgreSQL" alone would send the user looking for a service.
+  const holder = await findContainerOnPort(await connect(ctx), port).catch(() => undefined);
+  const what = holder ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup' : ''})` : describePortState(state);
+  throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${what}.`, {
+    hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
+    exitCode: ExitCode.server,
+  });
+}
+
+/** The container: published on 127.0.0.1 only, data in the volume, restarted unless stopped. */
+function containerSpec(ctx: DockerContext, port: number, password: string): Dockerode.ContainerCreateOptions {
+  return {
+    name: ctx.name,
+    Image: ctx.image,
+    Env: [`POSTGRES_PASSWORD=${password}`],
+    Labels: ctx.labels,
+    ExposedPorts: { '5432/tcp': {} },
+    Healthcheck: {
+      Test: ['CMD-SHELL', 'pg_isready -U postgres -h 127.0.0.1 -p 5432'],
+      Interval: 2e9,
+      Timeout: 5e9,
+      Retries: 5,
+      StartPeriod: 10e9,
+    },
+    HostConfig: {
+      PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      Mounts: [{ Type: 'volume', Source: ctx.volumeName, Target: dataMountPath(Number(ctx.version)) }],
+      RestartPolicy: { Name: 'unless-stopped' },
+    },
+  };
+}
+
+function containerStep(ctx: DockerContext): Step {
+  return {
+    title: `Start container ${ctx.name}`,
+    check: () => containerRunning(ctx),
+    run: (progress) => startContainer(ctx, progress),
+    describe: () => [
+      `create container ${ctx.name} from ${ctx.image}: 127.0.0.1:${ctx.port ?? 'auto'} -> 5432, volume ${ctx.volumeName} at ${dataMountPath(Number(ctx.version))}, restart unless-stopped`,
+    ],
+  };
+}
+
+/** One readiness attempt: a query over the socket, and PostgreSQL answering on the published port. */
+async function answersOnPublishedPort(ctx: DockerContext): Promise<void> {
+  await psqlInContainer(ctx, 'select 1');
+  // The image's init phase runs a socket-only server and then restarts it; only a
+  // PostgreSQL answering on the published port means the real server is up.
+  const s = await probePort('127.0.0.1', ctx.port ?? 5432, 1000);
+  if (s.kind !== 'postgres') throw new Error(`port ${ctx.port} does not answer as PostgreSQL yet`);
+}
+
+async function containerLogTail(ctx: DockerContext): Promise<string> {
+  const { docker } = await connect(ctx);
+  const buf = (await docker.getContainer(ctx.name).logs({ stdout: true, stderr: true, tail: 30, follow: false })) as Buffer;
+  const { stdout, stderr } = demuxBuffer(buf);
+  return stdout + stderr;
+}
+
+function dockerReadyStep(ctx: DockerContext): Step {
+  return readyStep(() => answersOnPublishedPort(ctx), {
+    timeoutMs: ctx.opts.timeoutMs,
+    what: `PostgreSQL in container ${ctx.name}`,
+    logTail: () => containerLogTail(ctx),
+  });
+}
+
+/** Our container (running or stopped), else whether the image is here; unavailable without an engine. */
+async function detectDocker(ctx: DockerContext): Promise<ProviderStatus> {
+  try {
+    const { docker, where } = await connect(ctx);
+    const info = await inspectOurs(ctx);
+    if (info)
+      return {
+        name: 'docker',
+        state: info.State.Running ? 'running' : 'stopped',
+        detail: `container ${ctx.name} (${info.Config.Image}) on 127.0.0.1:${ctx.port} is ${info.State.Running ? 'running' : 'stopped'}`,
+        version: containerMajor(info),
+        port: ctx.port,
+      };
+    const hasImage = await docker.getImage(ctx.image).inspect().then(() => true, () => false);
+    return {
+      name: 'docker',
+      state: hasImage ? 'installed' : 'can-install',
+      detail: `engine at ${where}; ${hasImage ? `${ctx.image} is present` : `would pull ${ctx.image}`}`,
+      version: ctx.version,
+    };
+  } catch (e) {
+    return { name: 'docker', state: 'unavailable', detail: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /**
@@ -146,232 +351,15 @@ export interface DockerProviderDeps {
  * Administers through `psql` exec'd inside the container over its local socket, so a
  * volume initialised with an older POSTGRES_PASSWORD never blocks a run.
  */
-export function createDockerProvider(opts: Options, deps: DockerProviderDeps = {}): Provider {
-  const name = opts.containerName ?? defaultContainerName(opts.projectDir);
-  const volumeName = `${name}-data`;
-  // `explicit`: the run named a major (--pg-version, or a tagged --docker-image), which an existing container must match.
-  const { image, major: version, explicit } = dockerImageRef(opts.dockerImage, opts.pgVersion);
-  let engine: DockerEngine | undefined;
-  let port: number | undefined = typeof opts.port === 'number' ? opts.port : undefined;
-
-  const connect = async (): Promise<DockerEngine> =>
-    (engine ??= await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: Math.min(opts.timeoutMs, 5000) }));
-
-  /** Our container's inspect data, undefined when absent; throws when the name is someone else's. */
-  const inspectOurs = async (): Promise<Dockerode.ContainerInspectInfo | undefined> => {
-    const { docker } = await connect();
-    let info: Dockerode.ContainerInspectInfo;
-    try {
-      info = await docker.getContainer(name).inspect();
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-    if (info.Config.Labels?.[LABEL_MANAGED] !== 'true')
-      throw new UserError(`A container named "${name}" already exists and was not created by pg-setup (image ${info.Config.Image}).`, {
-        hint: `Choose another name with --container-name, or remove that container yourself if it is unused.`,
-        exitCode: ExitCode.server,
-      });
-    const bound = info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort;
-    if (bound) port = Number(bound);
-    return info;
-  };
-
-  /**
-   * A re-run finds the container as it was made. When --pg-version (or --docker-image) or
-   * --port now ask for something else, pg-setup does not quietly keep the old one, nor
-   * recreate it (the app's URL and pg-setup's records point at it): it stops and says how.
-   */
-  const checkReuse = (info: Dockerode.ContainerInspectInfo): void => {
-    const had = info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1];
-    if (explicit && had && had !== version)
-      throw new UserError(
-        `Container ${name} runs PostgreSQL ${had} (${info.Config.Image}), and its volume ${volumeName} holds PostgreSQL ${had} data; ${image} (PostgreSQL ${version}) cannot use it. Nothing was changed.`,
-        {
-          hint: `Drop --pg-version (or pass --pg-version ${had}) to keep using it; for PostgreSQL ${version}, pass another --container-name (a new container and volume) and move the data with pg_dump and pg_restore.`,
-          exitCode: ExitCode.usage,
-        },
-      );
-    const bound = Number(info.HostConfig.PortBindings?.['5432/tcp']?.[0]?.HostPort);
-    if (opts.portGiven && typeof opts.port === 'number' && bound && bound !== opts.port)
-      throw new UserError(
-        `Container ${name} publishes 127.0.0.1:${bound}, not the --port ${opts.port} asked for; pg-setup keeps a container's port (the URL in .env points at it). Nothing was changed.`,
-        {
-          hint: `Drop --port (or pass --port ${bound}) to keep using it, or pass another --container-name for a new server on port ${opts.port}.`,
-          exitCode: ExitCode.usage,
-        },
-      );
-  };
-
-  const exec = async (sql: string): Promise<string> => {
-    const { docker } = await connect();
-    // Local socket inside the container: the image trusts local connections, so the superuser
-    // password (which a reused volume may have from an earlier container) is never needed.
-    const r = await execInContainer(docker.getContainer(name), ['psql', ...PSQL_ARGS, '-U', 'postgres', '-d', 'postgres'], sql, {
-      timeoutMs: 30_000,
-    });
-    if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `psql exited with ${r.exitCode}`);
-    return r.stdout;
-  };
-  const admin = async (): Promise<AdminSql> => psqlAdmin(`psql in container ${name} (local socket)`, exec);
-
-  const labels = { [LABEL_MANAGED]: 'true', [LABEL_PROJECT]: opts.projectDir, [LABEL_PG_VERSION]: version };
-
-  const pull: Step = {
-    title: `Pull image ${image}`,
-    async check() {
-      const { docker } = await connect();
-      const existing = await inspectOurs();
-      if (existing) {
-        checkReuse(existing);
-        return `container ${name} exists (${existing.Config.Image})`;
-      }
-      // A volume this major cannot use is refused before a big image is pulled for nothing.
-      await checkVolume(docker, volumeName, version);
-      try {
-        await docker.getImage(image).inspect();
-        return `${image} is present`;
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
-    async run(progress) {
-      const { docker } = await connect();
-      const bar = new PullProgress();
-      let shown = '';
-      const stream = await docker.pull(image);
-      await new Promise<void>((resolve, reject) => {
-        docker.modem.followProgress(
-          stream,
-          (err) => (err ? reject(err) : resolve()),
-          (e: PullEvent) => {
-            try {
-              const line = bar.update(e);
-              const now = bar.milestone();
-              if (now !== shown) progress(line);
-              shown = now;
-            } catch (userError) {
-              reject(userError);
-            }
-          },
-        );
-      });
-      return `pulled ${image}`;
-    },
-    describe: () => [`pull ${image} through the Docker engine API`],
-  };
-
-  const container: Step = {
-    title: `Start container ${name}`,
-    async check() {
-      const info = await inspectOurs();
-      if (info) checkReuse(info);
-      return info?.State.Running ? `${name} is running on 127.0.0.1:${port}` : undefined;
-    },
-    async run(progress) {
-      const { docker } = await connect();
-      const info = await inspectOurs();
-      if (info) {
-        progress(`starting ${name}`);
-        await docker.getContainer(name).start();
-        return `started the existing container ${name}`;
-      }
-      port ??= await nextFreePort('127.0.0.1', deps.autoPortFrom ?? 5432);
-      const state = await probePort('127.0.0.1', port);
-      if (state.kind !== 'free') {
-        // A container publishing the port is named as such: "PostgreSQL" alone would send the user looking for a service.
-        const holder = await findContainerOnPort(await connect(), port).catch(() => undefined);
-        const what = holder
-          ? `container ${holder.name} (${holder.image}${holder.ours ? ', made by pg-setup' : ''})`
-          : describePortState(state);
-        throw new UserError(`Port ${port} on 127.0.0.1 is taken by ${what}.`, {
-          hint: 'Stop what listens there, or pick another port with --port <n> (or --port auto).',
-          exitCode: ExitCode.server,
-        });
-      }
-      await ensureVolume(docker, volumeName, labels);
-      // Only used on a fresh volume's first start; we administer via exec, so it is never shown.
-      const password = randomBytes(24).toString('base64url');
-      addSecret(password);
-      progress(`creating ${name}`);
-      await docker.createContainer({
-        name,
-        Image: image,
-        Env: [`POSTGRES_PASSWORD=${password}`],
-        Labels: labels,
-        ExposedPorts: { '5432/tcp': {} },
-        Healthcheck: {
-          Test: ['CMD-SHELL', 'pg_isready -U postgres -h 127.0.0.1 -p 5432'],
-          Interval: 2e9,
-          Timeout: 5e9,
-          Retries: 5,
-          StartPeriod: 10e9,
-        },
-        HostConfig: {
-          PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
-          Mounts: [{ Type: 'volume', Source: volumeName, Target: dataMountPath(Number(version)) }],
-          RestartPolicy: { Name: 'unless-stopped' },
-        },
-      });
-      await docker.getContainer(name).start();
-      return `created ${name} (${image}) on 127.0.0.1:${port}, data in volume ${volumeName}`;
-    },
-    describe: () => [
-      `create container ${name} from ${image}: 127.0.0.1:${port ?? 'auto'} -> 5432, volume ${volumeName} at ${dataMountPath(Number(version))}, restart unless-stopped`,
-    ],
-  };
-
-  const ready = readyStep(
-    async () => {
-      await exec('select 1');
-      // The image's init phase runs a socket-only server and then restarts it; only a
-      // PostgreSQL answering on the published port means the real server is up.
-      const s = await probePort('127.0.0.1', port ?? 5432, 1000);
-      if (s.kind !== 'postgres') throw new Error(`port ${port} does not answer as PostgreSQL yet`);
-    },
-    {
-      timeoutMs: opts.timeoutMs,
-      what: `PostgreSQL in container ${name}`,
-      logTail: async () => {
-        const { docker } = await connect();
-        const buf = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 30, follow: false })) as Buffer;
-        const { stdout, stderr } = demuxBuffer(buf);
-        return stdout + stderr;
-      },
-    },
-  );
-
+export function createDockerProvider(opts: Readonly<Options>, deps: DockerProviderDeps = {}): Provider {
+  const ctx = dockerContext(opts, deps);
+  const steps = [pullStep(ctx), containerStep(ctx), dockerReadyStep(ctx)];
   return {
     name: 'docker',
-    async detect(): Promise<ProviderStatus> {
-      try {
-        const { docker, where } = await connect();
-        const info = await inspectOurs();
-        if (info)
-          return {
-            name: 'docker',
-            state: info.State.Running ? 'running' : 'stopped',
-            detail: `container ${name} (${info.Config.Image}) on 127.0.0.1:${port} is ${info.State.Running ? 'running' : 'stopped'}`,
-            version: info.Config.Labels?.[LABEL_PG_VERSION] ?? /:(\d+)[^:/]*$/.exec(info.Config.Image)?.[1],
-            port,
-          };
-        const hasImage = await docker.getImage(image).inspect().then(() => true, () => false);
-        return {
-          name: 'docker',
-          state: hasImage ? 'installed' : 'can-install',
-          detail: `engine at ${where}; ${hasImage ? `${image} is present` : `would pull ${image}`}`,
-          version,
-        };
-      } catch (e) {
-        return { name: 'docker', state: 'unavailable', detail: e instanceof Error ? e.message : String(e) };
-      }
-    },
-    steps: () => [pull, container, ready],
-    endpoint(): Endpoint {
-      return { host: '127.0.0.1', port: port ?? 5432 };
-    },
-    admin,
+    detect: () => detectDocker(ctx),
+    steps: () => steps,
+    endpoint: (): Endpoint => ({ host: '127.0.0.1', port: ctx.port ?? 5432 }),
+    admin: () => adminSession(ctx),
   };
 }
 
