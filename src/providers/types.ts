@@ -35,4 +35,4 @@ export interface Provider {
   admin(): Promise<AdminSql>;
 }
 
-export type ProviderFactory = (opts: Options) => Provider;
+export type ProviderFactory = (opts: Readonly<Options>) => Provider;
