@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
 import { parseLsClusters } from '../../src/providers/apt.js';
 import { parseListVersions } from '../../src/providers/brew.js';
-import { dataMountPath, defaultContainerName, dockerImageRef } from '../../src/providers/docker/provider.js';
+import { defaultContainerName } from '../../src/providers/docker/names.js';
+import { dataMountPath, dockerImageRef } from '../../src/providers/docker/provider.js';
 import { PullProgress } from '../../src/providers/docker/pull-progress.js';
 
 test('pg_lsclusters lines become clusters with their port and state', () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
 import type Dockerode from 'dockerode';
 import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../../db/admin.js';
 import { nextFreePort } from '../../net/free-port.js';
@@ -11,19 +10,11 @@ import type { Options } from '../../options/types.js';
 import type { Step } from '../../plan/step.js';
 import { readyStep } from '../ready.js';
 import { PullProgress, type PullEvent } from './pull-progress.js';
+import { defaultContainerName, LABEL_MANAGED, LABEL_PG_VERSION, LABEL_PROJECT } from './names.js';
+import { dockerTeardownSteps } from './teardown.js';
 import type { Endpoint, Provider, ProviderStatus } from '../types.js';
 
-/** Labels that mark a container or volume as created by pg-setup (and for which project). */
-export const LABEL_MANAGED = 'dev.pg-setup.managed';
-export const LABEL_PROJECT = 'dev.pg-setup.project';
-export const LABEL_PG_VERSION = 'dev.pg-setup.pg-version';
 export const DEFAULT_DOCKER_PG_VERSION = '18';
-
-/** `pg-setup-<project>`: the project folder's name, reduced to what Docker accepts. */
-export function defaultContainerName(projectDir: string): string {
-  const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
-  return `pg-setup-${slug || 'app'}`;
-}
 
 /**
  * The image to run and the PostgreSQL major it holds. Default `postgres:<--pg-version>`;
@@ -360,6 +351,7 @@ export function createDockerProvider(opts: Readonly<Options>, deps: DockerProvid
     steps: () => steps,
     endpoint: (): Endpoint => ({ host: '127.0.0.1', port: ctx.port ?? 5432 }),
     admin: () => adminSession(ctx),
+    teardownSteps: () => dockerTeardownSteps(opts, deps),
   };
 }
 

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { ExitCode, UserError } from '../../errors.js';
 import type { Options } from '../../options/types.js';
 import type { Step } from '../../plan/step.js';
-import { defaultContainerName, LABEL_MANAGED } from './provider.js';
+import { defaultContainerName, LABEL_MANAGED } from './names.js';
 
 /** What teardown works on: the run's options, and the container and volume it may remove. */
 interface TeardownContext {
