@@ -45,6 +45,12 @@ export async function listAptClusters(): Promise<AptCluster[]> {
   return r.exitCode === 0 ? parseLsClusters(r.stdout) : [];
 }
 
+/** Stop the cluster `version/name` (pg_ctlcluster, as root): the 'stop' answer to a taken port. */
+export async function stopAptCluster(cluster: string, interactive: boolean): Promise<void> {
+  const [version, name] = cluster.split('/');
+  await runAsRoot('pg_ctlcluster', [version!, name!, 'stop'], { interactive });
+}
+
 /** Debian's socket directory; peer auth works only over the unix socket. */
 const SOCKET_DIR = '/var/run/postgresql';
 

@@ -54,6 +54,11 @@ export async function brewServices(brew: string): Promise<BrewService[]> {
   }
 }
 
+/** `brew services stop <formula>`: the 'stop' answer to a taken port. */
+export async function stopBrewService(formula: string): Promise<void> {
+  await run(findBrew() ?? 'brew', ['services', 'stop', formula]);
+}
+
 /** The port a formula's cluster is configured for: `port =` in its postgresql.conf, else 5432. */
 export async function brewFormulaPort(brew: string, formula: string): Promise<number> {
   const prefix = (await run(brew, ['--prefix'])).stdout.trim();

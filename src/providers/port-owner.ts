@@ -1,13 +1,10 @@
-import { connectDocker } from '../io/docker.js';
-import { run } from '../io/exec.js';
 import { describeOwner, portConflict, type PortAnalysis, type PortOwner } from '../net/port-conflict.js';
 import { probePort } from '../net/probe.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { Options } from '../options/types.js';
-import { listAptClusters } from './apt.js';
-import { findBrew, findBrewServiceOnPort } from './brew.js';
-import { findContainerOnPort } from './docker/provider.js';
-import { runAsRoot } from './privileged.js';
+import { listAptClusters, stopAptCluster } from './apt.js';
+import { findBrew, findBrewServiceOnPort, stopBrewService } from './brew.js';
+import { containerOnPort, stopContainer } from './docker/provider.js';
 
 // The run's port question takes its three answers from one module.
 export { resolvePortNonInteractive } from '../net/port-conflict.js';
@@ -20,8 +17,7 @@ export async function findPortOwner(host: string, port: number, deps: { dockerHo
   const state = await probePort(host, port);
   if (state.kind === 'free') return { kind: 'free' };
   // Docker publishes through a proxy that accepts connections itself, so ask the engine first.
-  const engine = await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: 1000 }).catch(() => undefined);
-  const container = engine ? await findContainerOnPort(engine, port).catch(() => undefined) : undefined;
+  const container = await containerOnPort(port, deps);
   if (container) {
     const { name, image } = container;
     return { kind: container.ours ? 'our-container' : 'other-container', name, image };
@@ -51,15 +47,10 @@ export async function stopPortOwner(
   opts: Pick<Options, 'interactive'>,
   deps: { dockerHost?: string } = {},
 ): Promise<void> {
-  if (owner.kind === 'our-container') {
-    const { docker } = await connectDocker({ dockerHost: deps.dockerHost });
-    await docker.getContainer(owner.name).stop();
-  } else if (owner.kind === 'apt-cluster') {
-    const [version, name] = owner.cluster.split('/');
-    await runAsRoot('pg_ctlcluster', [version!, name!, 'stop'], { interactive: opts.interactive });
-  } else if (owner.kind === 'brew-service') {
-    await run(findBrew() ?? 'brew', ['services', 'stop', owner.formula]);
-  } else {
+  if (owner.kind === 'our-container') await stopContainer(owner.name, deps);
+  else if (owner.kind === 'apt-cluster') await stopAptCluster(owner.cluster, opts.interactive);
+  else if (owner.kind === 'brew-service') await stopBrewService(owner.formula);
+  else {
     throw new UserError(`pg-setup does not stop ${describeOwner(owner)}.`, {
       hint: 'Stop it yourself, or choose another port with --port.',
       exitCode: ExitCode.server,

@@ -382,7 +382,7 @@ async function checkVolume(docker: Dockerode, name: string, wanted: string | und
 }
 
 /** A container publishing `port` on the host, and whether pg-setup made it (for port conflicts). */
-export async function findContainerOnPort(
+async function findContainerOnPort(
   engine: DockerEngine,
   port: number,
 ): Promise<{ name: string; ours: boolean; image: string } | undefined> {
@@ -390,4 +390,16 @@ export async function findContainerOnPort(
   const c = list.find((x) => x.Ports.some((p) => p.PublicPort === port));
   if (!c) return undefined;
   return { name: (c.Names[0] ?? c.Id).replace(/^\//, ''), ours: c.Labels?.[LABEL_MANAGED] === 'true', image: c.Image };
+}
+
+/** The container publishing `port`, when an engine answers within a second; undefined otherwise. */
+export async function containerOnPort(port: number, deps: { dockerHost?: string } = {}): Promise<{ name: string; ours: boolean; image: string } | undefined> {
+  const engine = await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: 1000 }).catch(() => undefined);
+  return engine ? await findContainerOnPort(engine, port).catch(() => undefined) : undefined;
+}
+
+/** Stop a container through the engine API: the 'stop' answer to a taken port. */
+export async function stopContainer(name: string, deps: { dockerHost?: string } = {}): Promise<void> {
+  const { docker } = await connectDocker({ dockerHost: deps.dockerHost });
+  await docker.getContainer(name).stop();
 }
