@@ -6,8 +6,8 @@ import { style, type Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import { runSteps } from '../plan/run.js';
 import type { StepOutcome } from '../plan/step.js';
-import { hasLocalCluster } from '../local/cluster.js';
-import { localProvider } from '../providers/local.js';
+import { hasLocalCluster } from '../providers/local/cluster.js';
+import { createLocalProvider } from '../providers/local/provider.js';
 import type { CommandResult } from './result.js';
 
 export interface StatusResult {
@@ -37,7 +37,7 @@ function isLocal(opts: Options): boolean {
 export async function status(opts: Options, out: Output): Promise<CommandResult> {
   let result: StatusResult;
   if (isLocal(opts)) {
-    const s = await localProvider(opts).status();
+    const s = await createLocalProvider(opts).status();
     result = { ok: s.state === 'running', provider: 'local', ...s };
   } else {
     const port = typeof opts.port === 'number' ? opts.port : 5432;
@@ -50,7 +50,7 @@ export async function status(opts: Options, out: Output): Promise<CommandResult>
 
 /** pg-setup start: start the project-local cluster and wait until it answers a query. */
 export async function start(opts: Options, out: Output): Promise<CommandResult> {
-  const provider = localProvider(opts);
+  const provider = createLocalProvider(opts);
   const steps: StepOutcome[] = await runSteps(provider.startSteps(), out);
   const { host, port } = provider.endpoint();
   const started = steps.some((s) => s.status === 'done');
@@ -60,7 +60,7 @@ export async function start(opts: Options, out: Output): Promise<CommandResult> 
 
 /** pg-setup stop: stop the project-local cluster (its data stays). */
 export async function stop(opts: Options, out: Output): Promise<CommandResult> {
-  const stopped = await localProvider(opts).stop();
+  const stopped = await createLocalProvider(opts).stop();
   out.info(stopped ? 'PostgreSQL stopped; the data is kept. Start it again with: npx pg-setup start' : 'PostgreSQL was not running.');
   return { exitCode: ExitCode.ok, json: { ok: true, provider: 'local', state: 'stopped', changed: stopped } };
 }

@@ -46,7 +46,7 @@ export async function settleSetup(opts: Options, given: Given, out: Output): Pro
 
 /** The provider for the settled config; `existing` without loading every provider module (the re-run's fast path). */
 export async function buildProvider(name: ProviderName, config: RunConfig): Promise<Provider> {
-  if (name === 'existing') return (await import('../providers/existing.js')).existingProvider(config);
+  if (name === 'existing') return (await import('../providers/existing.js')).createExistingProvider(config);
   return (await import('../providers/registry.js')).createProvider(name, config);
 }
 

@@ -7,13 +7,12 @@ import { readEnvValue, removeEnvKey } from '../files/env-file.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import type { Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
-import type { Options, ProviderName, RunConfig } from '../options/types.js';
+import type { Options, RunConfig } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { dockerTeardownSteps } from '../providers/docker-teardown.js';
 import { chooseServer } from '../providers/select.js';
 import { decideTeardown, type TeardownPlan } from '../plan/decide.js';
-import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind, type ServerRecord } from '../state/created.js';
+import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind } from '../state/created.js';
 
 export interface TeardownResult {
   ok: true;
@@ -25,16 +24,6 @@ export interface TeardownResult {
   kept: string[];
   steps: StepOutcome[];
 }
-
-/**
- * Steps a provider adds to teardown for what it started, from the state record. The docker
- * provider plugs in here with one entry: remove the container, and the volume only when
- * `opts.volumes` (--volumes) is set.
- */
-export type ProviderTeardown = (record: ServerRecord, opts: RunConfig) => Step[];
-export const PROVIDER_TEARDOWN: Partial<Record<ProviderName, ProviderTeardown>> = {
-  docker: (_record, opts) => dockerTeardownSteps(opts),
-};
 
 /**
  * pg-setup teardown: drop what pg-setup created on this server (database, role; provider
@@ -65,7 +54,8 @@ export async function teardown(opts: Options, _given: Given, out: Output): Promi
     const steps = [
       ...(plan.dropDatabase ? [dropDatabaseStep(c, key, admin)] : []),
       ...(plan.dropRole ? [dropRoleStep(c, key, admin)] : []),
-      ...(record ? (PROVIDER_TEARDOWN[provider.name]?.(record, c) ?? []) : []),
+      // What the provider started goes only when the state record says pg-setup made this server's objects.
+      ...(record ? (provider.teardownSteps?.() ?? []) : []),
       removeEnvKeyStep(c, plan),
     ];
     if (!c.dryRun) await confirm(c, plan.dropping, out);

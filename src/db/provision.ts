@@ -3,7 +3,7 @@ import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { explainTlsError, isTlsRequired, openPgClient, type AdminSql, type TlsState } from './admin.js';
-import { offersTls } from '../detect/port.js';
+import { offersTls } from '../net/probe.js';
 import type { TlsSettings } from './tls.js';
 import { quoteIdent, quoteLiteral } from './ident.js';
 import { scramVerifier } from './scram.js';

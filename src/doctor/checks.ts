@@ -5,7 +5,7 @@ import { maskUrl } from '../db/url.js';
 import { gitIgnoredOf, isGitRepo, isGitTracked } from '../files/git.js';
 import { gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists } from '../files/writer.js';
-import { hasLocalCluster } from '../local/cluster.js';
+import { hasLocalCluster } from '../providers/local/cluster.js';
 import type { ProjectAnalysis } from '../project/analysis.js';
 import { isLocalHost } from '../db/tls.js';
 import { fail, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';

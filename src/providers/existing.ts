@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readTls } from '../db/tls.js';
 import { parseUrl } from '../db/url.js';
-import { describePortState, probePort } from '../detect/port.js';
+import { describePortState, probePort } from '../net/probe.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
 import type { Options, RunConfig } from '../options/types.js';
@@ -13,21 +13,9 @@ import type { Endpoint, Provider, ProviderStatus } from './types.js';
 /** Unix socket folders libpq builds commonly use. */
 const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
 
-/**
- * A server that is already running: pg-setup only provisions on it. The superuser session
- * comes from --admin-url / PGSETUP_ADMIN_URL, else from libpq conventions (PG* variables,
- * ~/.pgpass, the unix socket).
- */
-export function existingProvider(opts: Options): Provider {
-  if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
-  const endpoint: Endpoint = { host: opts.host, port: opts.port };
-  // One superuser session per run: the readiness check opens it and provisioning reuses it.
-  let session: Promise<AdminSql> | undefined;
-  const admin = () => (session ??= openAdmin(opts, endpoint).catch((e: unknown) => {
-    session = undefined;
-    throw e;
-  }));
-  const ready: Step = {
+/** Check the server once with a superuser session (the step has nothing to run). */
+function checkServerStep(endpoint: Endpoint, admin: () => Promise<AdminSql>): Step {
+  return {
     title: `Check PostgreSQL on ${endpoint.host}:${endpoint.port}`,
     async check() {
       const s = await admin();
@@ -39,23 +27,42 @@ export function existingProvider(opts: Options): Provider {
     },
     describe: () => [`connect as a superuser to ${endpoint.host}:${endpoint.port}`],
   };
+}
+
+/** A protocol probe, no login: detection must not need credentials. */
+async function detectExisting(endpoint: Endpoint): Promise<ProviderStatus> {
+  const s = await probePort(endpoint.host, endpoint.port);
+  const where = `${endpoint.host}:${endpoint.port}`;
+  if (s.kind === 'postgres') return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${where}`, version: s.version, port: endpoint.port };
+  return { name: 'existing', state: 'unavailable', detail: s.kind === 'free' ? `nothing listens on ${where}` : `${where} is taken by ${describePortState(s)}` };
+}
+
+/**
+ * A server that is already running: pg-setup only provisions on it. The superuser session
+ * comes from --admin-url / PGSETUP_ADMIN_URL, else from libpq conventions (PG* variables,
+ * ~/.pgpass, the unix socket).
+ */
+export function createExistingProvider(opts: Readonly<Options>): Provider {
+  if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
+  const endpoint: Endpoint = { host: opts.host, port: opts.port };
+  // One superuser session per run: the readiness check opens it and provisioning reuses it.
+  let session: Promise<AdminSql> | undefined;
+  const admin = () => (session ??= openAdmin(opts, endpoint).catch((e: unknown) => {
+    session = undefined;
+    throw e;
+  }));
+  const steps = [checkServerStep(endpoint, admin)];
   return {
     name: 'existing',
-    async detect(): Promise<ProviderStatus> {
-      // A protocol probe, no login: detection must not need credentials.
-      const s = await probePort(endpoint.host, endpoint.port);
-      const where = `${endpoint.host}:${endpoint.port}`;
-      if (s.kind === 'postgres') return { name: 'existing', state: 'running', detail: `${describePortState(s)} on ${where}`, version: s.version, port: endpoint.port };
-      return { name: 'existing', state: 'unavailable', detail: s.kind === 'free' ? `nothing listens on ${where}` : `${where} is taken by ${describePortState(s)}` };
-    },
-    steps: () => [ready],
+    detect: () => detectExisting(endpoint),
+    steps: () => steps,
     endpoint: () => endpoint,
     admin,
   };
 }
 
 /** Connect as a superuser, trying the admin URL, then TCP with PG* defaults, then unix sockets. */
-async function openAdmin(opts: Options, endpoint: Endpoint): Promise<AdminSql> {
+async function openAdmin(opts: Readonly<Options>, endpoint: Endpoint): Promise<AdminSql> {
   if (opts.adminUrl) {
     const u = parseUrl(opts.adminUrl);
     if (!u) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');

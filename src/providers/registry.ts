@@ -3,24 +3,24 @@ import { ExitCode, UserError, usageError } from '../errors.js';
 import type { Options, ProviderName } from '../options/types.js';
 import { createAptProvider } from './apt.js';
 import { createBrewProvider } from './brew.js';
-import { createDockerProvider } from './docker.js';
-import { localProvider } from './local.js';
-import { existingProvider } from './existing.js';
-import type { Provider, ProviderState, ProviderStatus } from './types.js';
+import { createDockerProvider } from './docker/provider.js';
+import { createLocalProvider } from './local/provider.js';
+import { createExistingProvider } from './existing.js';
+import type { Provider, ProviderFactory, ProviderState, ProviderStatus } from './types.js';
 
-export type ProviderFactories = Partial<Record<ProviderName, (opts: Options) => Provider>>;
+export type ProviderFactories = Partial<Record<ProviderName, ProviderFactory>>;
 
 /** One factory per provider name. */
 export const PROVIDER_FACTORIES: ProviderFactories = {
-  existing: existingProvider,
+  existing: createExistingProvider,
   apt: createAptProvider,
   brew: createBrewProvider,
   docker: createDockerProvider,
-  local: localProvider,
+  local: createLocalProvider,
 };
 
 /** The provider for `name`, built from the resolved options. */
-export function createProvider(name: ProviderName, opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Provider {
+export function createProvider(name: ProviderName, opts: Readonly<Options>, factories: ProviderFactories = PROVIDER_FACTORIES): Provider {
   const factory = factories[name];
   if (!factory) throw usageError(`The "${name}" provider is not available in this version.`, 'Use --provider existing, apt, brew or docker.');
   return factory(opts);
@@ -30,7 +30,7 @@ export function createProvider(name: ProviderName, opts: Options, factories: Pro
 const DETECT_ORDER: ProviderName[] = ['existing', 'apt', 'brew', 'docker', 'local'];
 
 /** Ask every provider what it finds, in parallel; a failing detector shows as unavailable. */
-export async function detectAll(opts: Options, factories: ProviderFactories = PROVIDER_FACTORIES): Promise<ProviderStatus[]> {
+export async function detectAll(opts: Readonly<Options>, factories: ProviderFactories = PROVIDER_FACTORIES): Promise<ProviderStatus[]> {
   const names = DETECT_ORDER.filter((n) => factories[n]);
   const statuses = await Promise.all(
     names.map(async (name): Promise<ProviderStatus> => {

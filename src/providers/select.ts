@@ -68,7 +68,7 @@ export async function chooseServer(opts: RunConfig, out: Output, detected?: Prov
  * .pg-setup/state.json for the host:port in the env file.
  */
 export async function rememberedProvider(opts: RunConfig): Promise<ProviderName | undefined> {
-  const { hasLocalCluster } = await import('../local/cluster.js');
+  const { hasLocalCluster } = await import('./local/cluster.js');
   if (hasLocalCluster(opts.projectDir)) return 'local';
   if (typeof opts.port !== 'number') return undefined;
   const { readCreated, serverKey } = await import('../state/created.js');
@@ -92,7 +92,7 @@ async function askProvider(statuses: ProviderStatus[], recommended: ProviderName
  * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
  */
 async function settlePort(opts: RunConfig, name: ProviderName, out: Output): Promise<ServerChoice> {
-  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-conflict.js');
+  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-owner.js');
   const analysis = await analyzePort(opts);
   const keep = { name, patch: {} };
   if (analysis.owner.kind === 'free') return keep;

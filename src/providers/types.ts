@@ -33,6 +33,8 @@ export interface Provider {
   endpoint(): Endpoint;
   /** A superuser session on the ready server. */
   admin(): Promise<AdminSql>;
+  /** Teardown's steps for what the provider itself started (a container, its volume), beyond the database and role. */
+  teardownSteps?(): Step[];
 }
 
 export type ProviderFactory = (opts: RunConfig) => Provider;

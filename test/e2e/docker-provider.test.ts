@@ -8,8 +8,9 @@
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createDockerProvider, dataMountPath, LABEL_MANAGED, LABEL_PG_VERSION, LABEL_PROJECT } from '../../src/providers/docker.js';
-import { dockerTeardownSteps } from '../../src/providers/docker-teardown.js';
+import { LABEL_MANAGED, LABEL_PG_VERSION, LABEL_PROJECT } from '../../src/providers/docker/names.js';
+import { createDockerProvider, dataMountPath } from '../../src/providers/docker/provider.js';
+import { dockerTeardownSteps } from '../../src/providers/docker/teardown.js';
 import { freePort } from '../helpers/cluster.js';
 import { removeContainers, useTestDocker, type TestDocker } from '../helpers/docker-engine.js';
 import { startSilentSocket } from '../helpers/docker-standin.js';

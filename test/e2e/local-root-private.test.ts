@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { relocatedServerDir, SHARED_SERVER_ROOT } from '../../src/local/cluster.js';
+import { relocatedServerDir, SHARED_SERVER_ROOT } from '../../src/providers/local/cluster.js';
 import { runCli } from '../helpers/cli.js';
 import { pgBinDir } from '../helpers/cluster.js';
 import { sqlAs } from '../helpers/sql.js';

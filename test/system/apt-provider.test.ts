@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listAptClusters, createAptProvider } from '../../src/providers/apt.js';
 import { run } from '../../src/io/exec.js';
-import { probePort } from '../../src/detect/port.js';
+import { probePort } from '../../src/net/probe.js';
 import { providerOptions, runSteps } from '../helpers/provider-options.js';
 
 // The real system cluster (Debian's 15/main on 5432): only as root, where apt is the truth.

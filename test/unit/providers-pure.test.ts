@@ -1,7 +1,9 @@
 import { expect, test } from 'vitest';
 import { parseLsClusters } from '../../src/providers/apt.js';
 import { parseListVersions } from '../../src/providers/brew.js';
-import { dataMountPath, defaultContainerName, dockerImageRef, PullProgress } from '../../src/providers/docker.js';
+import { defaultContainerName } from '../../src/providers/docker/names.js';
+import { dataMountPath, dockerImageRef } from '../../src/providers/docker/provider.js';
+import { PullProgress } from '../../src/providers/docker/pull-progress.js';
 
 test('pg_lsclusters lines become clusters with their port and state', () => {
   const text = '15 main 5432 down postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\n16 test 5433 online,recovery postgres /srv/16 /var/log/pg16.log\n';

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { canBind, nextFreePort } from '../detect/port.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { generatePassword } from '../db/scram.js';
-import { ExitCode, UserError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
-import { run, type RunResult } from '../io/exec.js';
-import { addSecret } from '../io/secrets.js';
+import { generatePassword } from '../../db/scram.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../../files/writer.js';
+import { run, type RunResult } from '../../io/exec.js';
+import { addSecret } from '../../io/secrets.js';
+import { LOOPBACK } from '../../net/free-port.js';
 
 /**
  * A PostgreSQL cluster owned by the project: `initdb` into a data folder, loopback only, on a
@@ -18,7 +18,6 @@ import { addSecret } from '../io/secrets.js';
 
 /** The superuser initdb creates; the name is the libpq default so tools find it. */
 export const SUPERUSER = 'postgres';
-export const LOOPBACK = '127.0.0.1';
 
 export interface LocalPaths {
   /** `<project>/.pg-setup`: state and password (read by pg-setup only). */
@@ -302,11 +301,6 @@ export async function setConfigPort(paths: LocalPaths, port: number, runAs: RunA
   await chownTo(conf, runAs);
 }
 
-/** Did the server fail to start because its port is taken? (From startLocalCluster's error.) */
-export function isPortTakenError(e: unknown): boolean {
-  return e instanceof UserError && /could not bind|address already in use/i.test(e.message);
-}
-
 export type ClusterState = 'running' | 'stopped' | 'missing';
 
 /**
@@ -358,34 +352,3 @@ export async function logTail(logFile: string, lines = 15): Promise<string> {
   const text = (await readTextIfExists(logFile).catch(() => undefined)) ?? '';
   return text.trimEnd().split('\n').slice(-lines).map((l) => `  ${l}`).join('\n').trimEnd();
 }
-
-/** Can a server listen on 127.0.0.1:port right now? (A bind attempt, the question postgres will ask.) */
-export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {
-  return canBind(host, port);
-}
-
-/** The first port from `from` for which `isFree` says yes (up to 100 tried). */
-export function firstFreePort(from: number, isFree: (port: number) => Promise<boolean> = isPortFree): Promise<number> {
-  return nextFreePort(LOOPBACK, from, isFree);
-}
-
-/**
- * The port for a new cluster: the one passed with --port, or the first free from 5432 when
- * the port is "auto" or the default (5432 then only means "start looking here").
- */
-export async function chooseLocalPort(
-  requested: number | 'auto',
-  isFree: (port: number) => Promise<boolean> = isPortFree,
-  claimed: Map<number, string> = new Map(),
-): Promise<number> {
-  if (requested === 'auto' || requested === 5432) return firstFreePort(5432, isFree);
-  const owner = claimed.get(requested);
-  if (owner)
-    throw new UserError(`Port ${requested} belongs to another project's local cluster (${owner}), even while it is stopped.`, {
-      hint: 'Pass --port auto to take the first free port from 5432, or another --port.',
-      exitCode: ExitCode.server,
-    });
-  if (await isFree(requested)) return requested;
-  throw new UserError(`Port ${requested} on ${LOOPBACK} is already taken.`, { hint: 'Pass --port auto to take the first free port from 5432, or another --port.', exitCode: ExitCode.server });
-}
-

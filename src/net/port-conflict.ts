@@ -1,12 +1,9 @@
-import { describePortState, nextFreePort, probePort } from '../detect/port.js';
 import { ExitCode, UserError } from '../errors.js';
-import { connectDocker } from '../io/docker.js';
-import { run } from '../io/exec.js';
-import type { Options, ProviderName } from '../options/types.js';
-import { listAptClusters } from './apt.js';
-import { findBrew, findBrewServiceOnPort } from './brew.js';
-import { findContainerOnPort } from './docker.js';
-import { runAsRoot } from './privileged.js';
+import { nextFreePort } from './free-port.js';
+import { describePortState } from './probe.js';
+
+/** The providers that can take over a server they find on a port (a subset of the provider names). */
+export type ReusingProvider = 'docker' | 'apt' | 'brew' | 'existing';
 
 /** Who holds a port, as far as we can tell. */
 export type PortOwner =
@@ -23,7 +20,7 @@ export interface PortChoice {
   /** For a prompt or a hint: "Use the PostgreSQL already on port 5432". */
   label: string;
   /** 'use': the provider that manages what is there; 'next-port': the port to switch to. */
-  provider?: ProviderName;
+  provider?: ReusingProvider;
   port?: number;
   /** 'stop': what stopPortOwner will do, for display ("brew services stop postgresql@16"). */
   command?: string[];
@@ -59,7 +56,7 @@ export function describeOwner(owner: PortOwner): string {
 }
 
 /** The provider that can reuse what holds the port, when it is a PostgreSQL we can use. */
-function providerFor(owner: PortOwner): ProviderName | undefined {
+function providerFor(owner: PortOwner): ReusingProvider | undefined {
   if (owner.kind === 'our-container') return 'docker';
   if (owner.kind === 'apt-cluster') return 'apt';
   if (owner.kind === 'brew-service') return 'brew';
@@ -75,39 +72,16 @@ function stopCommand(owner: PortOwner): string[] | undefined {
   return undefined;
 }
 
-/** Find out who holds host:port: our container, another container, a local service, or a non-PostgreSQL program. */
-export async function findPortOwner(host: string, port: number, deps: { dockerHost?: string } = {}): Promise<PortOwner> {
-  const state = await probePort(host, port);
-  if (state.kind === 'free') return { kind: 'free' };
-  // Docker publishes through a proxy that accepts connections itself, so ask the engine first.
-  const engine = await connectDocker({ dockerHost: deps.dockerHost, timeoutMs: 1000 }).catch(() => undefined);
-  const container = engine ? await findContainerOnPort(engine, port).catch(() => undefined) : undefined;
-  if (container) {
-    const { name, image } = container;
-    return { kind: container.ours ? 'our-container' : 'other-container', name, image };
-  }
-  if (state.kind === 'other') return { kind: 'not-postgres' };
-  const cluster = (await listAptClusters()).find((c) => c.port === port && c.online);
-  if (cluster) return { kind: 'apt-cluster', cluster: `${cluster.version}/${cluster.name}`, version: state.version ?? cluster.version };
-  const brew = findBrew();
-  const formula = brew ? await findBrewServiceOnPort(brew, port) : undefined;
-  if (formula) return { kind: 'brew-service', formula, version: state.version };
-  return { kind: 'postgres', version: state.version };
-}
-
 /**
- * What holds the port the run wants, and the choices to offer: use it, take the next free
- * port, or stop it (only for things pg-setup or a package manager runs). 'auto' ports are
- * analysed from 5432.
+ * The choices a taken port offers, once its owner is known: use it, take the next free port
+ * from `port + 1` on `host`, or stop it (only for things pg-setup or a package manager runs).
  */
-export async function analyzePort(opts: Pick<Options, 'host' | 'port'>, deps: { dockerHost?: string } = {}): Promise<PortAnalysis> {
-  const port = opts.port === 'auto' ? 5432 : opts.port;
-  const owner = await findPortOwner(opts.host, port, deps);
+export async function portConflict(host: string, port: number, owner: PortOwner): Promise<PortAnalysis> {
   if (owner.kind === 'free') return { port, owner, message: `Port ${port} is free.`, choices: [] };
   const choices: PortChoice[] = [];
   const provider = providerFor(owner);
   if (provider) choices.push({ value: 'use', label: `Use the PostgreSQL already on port ${port} (${describeOwner(owner)})`, provider, port });
-  const next = await nextFreePort(opts.host, port + 1);
+  const next = await nextFreePort(host, port + 1);
   choices.push({ value: 'next-port', label: `Use the next free port, ${next}`, port: next });
   const stop = stopCommand(owner);
   if (stop) choices.push({ value: 'stop', label: `Stop ${describeOwner(owner)} (${stop.join(' ')})`, command: stop });
@@ -121,8 +95,8 @@ export async function analyzePort(opts: Pick<Options, 'host' | 'port'>, deps: { 
  */
 export function resolvePortNonInteractive(
   analysis: PortAnalysis,
-  opts: Pick<Options, 'port'>,
-  provider: ProviderName,
+  opts: { port: number | 'auto' },
+  provider: string,
 ): PortChoice | undefined {
   if (analysis.owner.kind === 'free') return undefined;
   const use = analysis.choices.find((c) => c.value === 'use');
@@ -139,26 +113,4 @@ export function resolvePortNonInteractive(
       .join(', ') + '.',
     exitCode: ExitCode.server,
   });
-}
-
-/** Carry out the 'stop' choice: stop our container, the apt cluster, or the brew service on the port. */
-export async function stopPortOwner(
-  owner: PortOwner,
-  opts: Pick<Options, 'interactive'>,
-  deps: { dockerHost?: string } = {},
-): Promise<void> {
-  if (owner.kind === 'our-container') {
-    const { docker } = await connectDocker({ dockerHost: deps.dockerHost });
-    await docker.getContainer(owner.name).stop();
-  } else if (owner.kind === 'apt-cluster') {
-    const [version, name] = owner.cluster.split('/');
-    await runAsRoot('pg_ctlcluster', [version!, name!, 'stop'], { interactive: opts.interactive });
-  } else if (owner.kind === 'brew-service') {
-    await run(findBrew() ?? 'brew', ['services', 'stop', owner.formula]);
-  } else {
-    throw new UserError(`pg-setup does not stop ${describeOwner(owner)}.`, {
-      hint: 'Stop it yourself, or choose another port with --port.',
-      exitCode: ExitCode.server,
-    });
-  }
 }

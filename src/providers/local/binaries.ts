@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ExitCode, UserError, usageError } from '../errors.js';
-import { run, which } from '../io/exec.js';
+import { ExitCode, UserError, usageError } from '../../errors.js';
+import { run, which } from '../../io/exec.js';
 import { embeddedPackageName, ensureEmbeddedBinaries, findCachedBinaries } from './npm-package.js';
 
 /** Where the cluster's programs come from. */

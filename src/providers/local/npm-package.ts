@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { hydrateSymlinks } from './hydrate-symlinks.js';
 import { extractTarGz } from './tar.js';
 

@@ -1,5 +1,4 @@
-import { connect, createServer, type Socket } from 'node:net';
-import { ExitCode, UserError } from '../errors.js';
+import { connect, type Socket } from 'node:net';
 
 export type PortState =
   | { kind: 'free' }
@@ -87,28 +86,6 @@ function startupMessage(params: Record<string, string>): Buffer {
   head.writeInt32BE(8 + body.length, 0);
   head.writeInt32BE(PROTOCOL_3, 4);
   return Buffer.concat([head, body]);
-}
-
-/** The first port at or after `from` that nobody listens on (checks up to 100 ports). */
-/**
- * The first port from `from` (up to 100 tried) that `isFree` accepts; by default nothing
- * answers there. A server of our own passes `canBind`, the question postgres will ask.
- */
-export async function nextFreePort(host: string, from: number, isFree: (port: number) => Promise<boolean> = async (p) => (await probePort(host, p, 500)).kind === 'free'): Promise<number> {
-  for (let port = from; port < from + 100 && port <= 65535; port++) {
-    if (await isFree(port)) return port;
-  }
-  throw new UserError(`No free port between ${from} and ${Math.min(from + 99, 65535)} on ${host}.`, { hint: 'Pass --port with a free port.', exitCode: ExitCode.server });
-}
-
-/** Can a server listen on host:port right now? (A bind attempt.) */
-export function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', () => done(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
-  });
 }
 
 /** "PostgreSQL 16.4", "PostgreSQL", "another program": for messages about a taken port. */
