@@ -174,7 +174,7 @@ function reachedStep(opts: Options, p: InPlace): Step {
 const SQLITE_CHOICES: { value: Options['sqlite']; name: string }[] = [
   { value: 'keep', name: 'Keep it where it is' },
   { value: 'import', name: 'Import its rows into PostgreSQL once the tables exist (the file is kept)' },
-  { value: 'delete', name: 'Move it into .pg-setup/backups/ (nothing is deleted)' },
+  { value: 'delete', name: 'Import its rows, then move it into .pg-setup/backups/ (nothing is deleted)' },
 ];
 
 /**
