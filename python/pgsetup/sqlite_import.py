@@ -689,7 +689,13 @@ def read_catalog(db) -> tuple[dict[str, list[dict]], list[dict]]:
 
 def read_sqlite(path: str) -> sqlite3.Connection:
     # Read-only: the import never changes the file it imports.
-    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise ImportFailure("not-sqlite", f"{Path(path).name} cannot be read as a SQLite database ({e})") from None
+    return conn
 
 
 def sqlite_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -855,9 +861,10 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
         db.query(f"LOCK TABLE {', '.join(quote_ident(t) for t in order)} IN SHARE ROW EXCLUSIVE MODE")
         probe = " UNION ALL ".join(f"SELECT {quote_literal(t)}, (SELECT count(*) FROM {quote_ident(t)})" for t in order)
         existing = {t: n for t, n in db.query(probe)}
-        nonempty = {t: n for t, n in existing.items() if n}
+        # Only a table that would get rows is refused; one the file has no rows for is left as it is.
+        nonempty = {t: n for t, n in existing.items() if n and totals[t]}
         # Checked before the refusal and before appending: the rows may be this very file's.
-        found = find_finished_import(db, lite, targets, order, totals, existing, pks) if nonempty else None
+        found = find_finished_import(db, lite, targets, order, totals, existing, pks) if any(existing.values()) else None
         if found:
             return {"alreadyImported": True, "tables": found, "notes": plan["notes"], "imported": 0, "deferred": []}
         if nonempty and not req.get("intoNonempty"):
@@ -884,7 +891,8 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
                 altered.append(fk)
             db.query(f"SET CONSTRAINTS {name} DEFERRED")
         # Appending: the content hash of the rows already there, so the new rows can be checked too.
-        before = table_hashes(db, targets, list(nonempty)) if nonempty else {}
+        with_rows = [t for t in order if existing[t]]
+        before = table_hashes(db, targets, with_rows) if with_rows else {}
         results = []
         batch = int(req.get("batch") or 2000)
         for t in order:

@@ -23,6 +23,7 @@ from pgsetup.sqlite_import import (
     match_tables,
     order_tables,
     pair_for,
+    read_sqlite,
     row_hash,
     row_text,
     show_value,
@@ -255,3 +256,15 @@ def test_the_stream_names_the_row_and_column_of_a_value_that_cannot_convert(tmp_
     spec = match_tables(sqlite_columns(con), POSTS, None)["tables"]["posts"]
     with pytest.raises(ImportFailure, match=r"posts \(id=4\), column published: 7 is not a boolean"):
         TableStream(con, "posts", spec, ["id"], True).digest()
+
+
+def test_a_file_that_is_not_sqlite_is_refused_by_name_and_left_unchanged(tmp_path):
+    fake = tmp_path / "shop.db"
+    fake.write_bytes(b"SQLite format 3\x00" + b"not really" * 50)
+    before = fake.read_bytes()
+    with pytest.raises(ImportFailure, match=r"shop\.db cannot be read as a SQLite database") as e:
+        read_sqlite(str(fake))
+    assert e.value.kind == "not-sqlite"
+    assert fake.read_bytes() == before
+    _posts_db(tmp_path / "a.db", ROWS).close()
+    assert read_sqlite(str(tmp_path / "a.db")).execute("SELECT count(*) FROM posts").fetchone() == (3,)
