@@ -689,7 +689,13 @@ def read_catalog(db) -> tuple[dict[str, list[dict]], list[dict]]:
 
 def read_sqlite(path: str) -> sqlite3.Connection:
     # Read-only: the import never changes the file it imports.
-    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise ImportFailure("not-sqlite", f"{Path(path).name} cannot be read as a SQLite database ({e})") from None
+    return conn
 
 
 def sqlite_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -706,32 +712,39 @@ class Emitter:
         self.stream.flush()
 
 
-def copy_table(db, lite: sqlite3.Connection, target: str, spec: dict, pk: list[str], total: int, emit: Emitter, batch: int) -> tuple[int, int]:
-    """Stream one table: SQLite cursor -> convert by target column -> COPY, never the whole table
-    in memory. Returns (rows, sum of row hashes)."""
-    pairs = spec["pairs"]
-    fns = [pair_for(c, db.text_mode) for _, c in pairs]
-    names = [c["column"] for _, c in pairs]
-    pk_idx = [names.index(k) for k in pk if k in names]
-    select = f"SELECT {', '.join(quote_ident(s) for s, _ in pairs)} FROM {quote_ident(spec['sqlite'])}"
-    cur = lite.execute(select)
-    state = {"n": 0, "h": 0}
+class TableStream:
+    """One table's rows read from SQLite and converted by the target columns, in batches (never
+    the whole table in memory), with the running count and sum of row hashes: what the copy
+    sends and what the verification, or the search for a finished import, compares."""
 
-    def key_of(raw: tuple, n: int) -> str:
-        return ", ".join(f"{names[j]}={raw[j]!r}" for j in pk_idx) or f"row {n}"
+    def __init__(self, lite: sqlite3.Connection, target: str, spec: dict, pk: list[str], text_mode: bool):
+        self.lite = lite
+        self.target = target
+        self.pairs = spec["pairs"]
+        self.fns = [pair_for(c, text_mode) for _, c in self.pairs]
+        self.names = [c["column"] for _, c in self.pairs]
+        self.pk_idx = [self.names.index(k) for k in pk if k in self.names]
+        self.select = f"SELECT {', '.join(quote_ident(s) for s, _ in self.pairs)} FROM {quote_ident(spec['sqlite'])}"
+        self.n = 0
+        self.h = 0
 
-    def bad(raw: tuple, n: int) -> ImportFailure:
-        for name, f, v, (_, col) in zip(names, fns, raw, pairs):
+    def key_of(self, raw: tuple, n: int) -> str:
+        return ", ".join(f"{self.names[j]}={raw[j]!r}" for j in self.pk_idx) or f"row {n}"
+
+    def bad(self, raw: tuple, n: int) -> ImportFailure:
+        for name, f, v, (_, col) in zip(self.names, self.fns, raw, self.pairs):
             try:
                 if v is not None:
                     f(v)
             except BadValue as e:
-                key = key_of(raw, n)
-                return ImportFailure("bad-value", f"{target} ({key}), column {name}: {show_value(name, v)} is {e} (target type {col['typname']})", table=target, key=key, column=name)
-        return ImportFailure("bad-value", f"{target} ({key_of(raw, n)}): a value could not be converted")
+                key = self.key_of(raw, n)
+                return ImportFailure("bad-value", f"{self.target} ({key}), column {name}: {show_value(name, v)} is {e} (target type {col['typname']})", table=self.target, key=key, column=name)
+        return ImportFailure("bad-value", f"{self.target} ({self.key_of(raw, n)}): a value could not be converted")
 
-    def rows() -> Iterator[tuple]:
-        last = time.monotonic()
+    def rows(self, batch: int, on_batch: Callable[[int], None] | None = None) -> Iterator[list]:
+        """The converted rows; self.n and self.h are final once the iterator is exhausted."""
+        cur = self.lite.execute(self.select)
+        fns = self.fns
         n = 0
         h = 0
         md5 = hashlib.md5
@@ -753,34 +766,69 @@ def copy_table(db, lite: sqlite3.Connection, target: str, spec: dict, pk: list[s
                             out.append(c)
                             parts.append(t)
                 except BadValue:
-                    raise bad(raw, n + 1) from None
+                    raise self.bad(raw, n + 1) from None
                 h += from_bytes(md5(row_text(parts).encode()).digest()[:8], "big", signed=True)
                 n += 1
                 yield out
-            now = time.monotonic()
-            if now - last >= 0.2:
-                last = now
-                emit("progress", table=target, done=n, total=total)
-        state["n"], state["h"] = n, h
+            if on_batch:
+                on_batch(n)
+        self.n, self.h = n, h
+
+    def digest(self, batch: int = 2000) -> tuple[int, int]:
+        """(rows, sum of row hashes) without sending anything."""
+        for _ in self.rows(batch):
+            pass
+        return self.n, self.h
+
+
+def copy_table(db, lite: sqlite3.Connection, target: str, spec: dict, pk: list[str], total: int, emit: Emitter, batch: int) -> tuple[int, int]:
+    """Stream one table: SQLite cursor -> convert by target column -> COPY. Returns (rows, sum of row hashes)."""
+    stream = TableStream(lite, target, spec, pk, db.text_mode)
+    last = [time.monotonic()]
+
+    def progress(n: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.2:
+            last[0] = now
+            emit("progress", table=target, done=n, total=total)
 
     try:
-        db.copy(target, names, rows())
+        db.copy(target, stream.names, stream.rows(batch, progress))
     except ImportFailure:
         raise
     except Exception as e:
-        raise server_rejection(e, lite, select, target, key_of) from None
-    emit("progress", table=target, done=state["n"], total=total)
-    return state["n"], state["h"]
+        raise server_rejection(e, lite, stream.select, target, stream.key_of) from None
+    emit("progress", table=target, done=stream.n, total=total)
+    return stream.n, stream.h
+
+
+def find_finished_import(db, lite: sqlite3.Connection, targets: dict, order: list[str], totals: dict[str, int], existing: dict[str, int], pks: dict[str, list[str]]) -> list[dict] | None:
+    """A process killed between PostgreSQL's commit and the record in state.json leaves the rows
+    without a record. They are this file's import when every target table holds exactly the
+    SQLite table's rows: the same count, and the same content hash. Returns the tables, else None."""
+    if not any(existing.values()) or any(existing[t] != totals[t] for t in order):
+        return None
+    pg = table_hashes(db, targets, order)
+    found = []
+    for t in order:
+        n, h = TableStream(lite, t, targets[t], pks.get(t, []), db.text_mode).digest()
+        if pg[t] != (n, h):
+            return None
+        found.append({"table": t, "sqliteRows": n, "pgRows": n, "before": 0, "hashMatch": True, "hash": h, "seconds": 0})
+    return found
 
 
 def server_rejection(e: Exception, lite: sqlite3.Connection, select: str, target: str, key_of) -> Exception:
     """PostgreSQL refused a value (a range it checks, a type passed through): name the row by its key."""
+    # psycopg puts the server's fields in e.diag; asyncpg's PostgresError carries them itself.
     diag = getattr(e, "diag", None)
-    context = getattr(diag, "context", None) or ""
-    message = (getattr(diag, "message_primary", None) or str(e)).strip()
+    from_server = diag is not None or (bool(getattr(e, "sqlstate", None)) and hasattr(e, "message"))
+    context = (getattr(diag, "context", None) if diag is not None else getattr(e, "context", None)) or ""
+    primary = getattr(diag, "message_primary", None) if diag is not None else getattr(e, "message", None)
+    message = (primary or str(e)).strip()
     m = re.search(r"COPY [^,]+, line (\d+)(?:, column ([^:]+))?", context)
     if not m:
-        return ImportFailure("server", f"PostgreSQL refused the rows of {target}: {message}") if diag else e
+        return ImportFailure("server", f"PostgreSQL refused the rows of {target}: {message}") if from_server else e
     n = int(m.group(1))
     raw = lite.execute(f"{select} LIMIT 1 OFFSET {n - 1}").fetchone()
     where = key_of(raw, n) if raw else f"row {n}"
@@ -813,7 +861,12 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
         db.query(f"LOCK TABLE {', '.join(quote_ident(t) for t in order)} IN SHARE ROW EXCLUSIVE MODE")
         probe = " UNION ALL ".join(f"SELECT {quote_literal(t)}, (SELECT count(*) FROM {quote_ident(t)})" for t in order)
         existing = {t: n for t, n in db.query(probe)}
-        nonempty = {t: n for t, n in existing.items() if n}
+        # Only a table that would get rows is refused; one the file has no rows for is left as it is.
+        nonempty = {t: n for t, n in existing.items() if n and totals[t]}
+        # Checked before the refusal and before appending: the rows may be this very file's.
+        found = find_finished_import(db, lite, targets, order, totals, existing, pks) if any(existing.values()) else None
+        if found:
+            return {"alreadyImported": True, "tables": found, "notes": plan["notes"], "imported": 0, "deferred": []}
         if nonempty and not req.get("intoNonempty"):
             raise ImportFailure(
                 "nonempty",
@@ -838,7 +891,8 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
                 altered.append(fk)
             db.query(f"SET CONSTRAINTS {name} DEFERRED")
         # Appending: the content hash of the rows already there, so the new rows can be checked too.
-        before = table_hashes(db, targets, list(nonempty)) if nonempty else {}
+        with_rows = [t for t in order if existing[t]]
+        before = table_hashes(db, targets, with_rows) if with_rows else {}
         results = []
         batch = int(req.get("batch") or 2000)
         for t in order:

@@ -16,12 +16,15 @@ import pytest
 from pgsetup.sqlite_import import (
     BadValue,
     ImportFailure,
+    TableStream,
     canonical_for,
     converter_for,
     jsonb_canonical,
     match_tables,
     order_tables,
     pair_for,
+    read_sqlite,
+    row_hash,
     row_text,
     show_value,
     sqlite_columns,
@@ -209,3 +212,59 @@ def test_the_fast_path_sends_postgresql_text_forms():
     assert pair_for(col, True)("2024-05-01 09:30:00.500000")[1] == "2024-05-01 09:30:00.5+00"
     assert pair_for(col, True)("2024-05-01 09:30:00.000000")[1] == "2024-05-01 09:30:00+00"
     assert pair_for({"column": "c", "typname": "numeric", "precision": 12, "scale": 2}, True)(19.9) == ("19.9", "19.90")
+
+
+def _posts_db(path, rows):
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, published BOOLEAN, date_posted DATETIME)")
+    con.executemany("INSERT INTO posts VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    return con
+
+
+POSTS = {
+    "posts": [
+        {"column": "id", "typname": "int4", "notnull": True, "hasdefault": True},
+        {"column": "title", "typname": "varchar", "maxlen": 100, "notnull": False},
+        {"column": "published", "typname": "bool", "notnull": False},
+        {"column": "date_posted", "typname": "timestamptz", "notnull": False},
+    ]
+}
+ROWS = [(1, "Hello", 1, "2024-05-01 09:30:00.123456"), (2, None, 0, "2024-05-02 10:00:00.000000"), (3, "ünïcode ✓", None, None)]
+
+
+@pytest.mark.parametrize("text_mode", [True, False])
+def test_the_sqlite_side_digest_is_the_count_and_the_order_independent_sum_of_row_hashes(tmp_path, text_mode):
+    # What find_finished_import compares with PostgreSQL's sum: the same rows in another order give
+    # the same digest (either driver's conversion path), one changed value gives another.
+    a = _posts_db(tmp_path / "a.db", ROWS)
+    b = _posts_db(tmp_path / "b.db", list(reversed(ROWS)))
+    c = _posts_db(tmp_path / "c.db", ROWS[:2] + [(3, "unicode", None, None)])
+    spec = match_tables(sqlite_columns(a), POSTS, None)["tables"]["posts"]
+    digest = lambda con: TableStream(con, "posts", spec, ["id"], text_mode).digest(batch=2)  # noqa: E731
+    expected = sum(
+        row_hash(row_text([canonical_for(col)[0](converter_for(col)(v)) if v is not None else None for v, col in zip(row, POSTS["posts"])]))
+        for row in ROWS
+    )
+    assert digest(a) == (3, expected)
+    assert digest(b) == digest(a)
+    assert digest(c)[0] == 3 and digest(c)[1] != expected
+
+
+def test_the_stream_names_the_row_and_column_of_a_value_that_cannot_convert(tmp_path):
+    con = _posts_db(tmp_path / "bad.db", ROWS + [(4, "x", 7, None)])
+    spec = match_tables(sqlite_columns(con), POSTS, None)["tables"]["posts"]
+    with pytest.raises(ImportFailure, match=r"posts \(id=4\), column published: 7 is not a boolean"):
+        TableStream(con, "posts", spec, ["id"], True).digest()
+
+
+def test_a_file_that_is_not_sqlite_is_refused_by_name_and_left_unchanged(tmp_path):
+    fake = tmp_path / "shop.db"
+    fake.write_bytes(b"SQLite format 3\x00" + b"not really" * 50)
+    before = fake.read_bytes()
+    with pytest.raises(ImportFailure, match=r"shop\.db cannot be read as a SQLite database") as e:
+        read_sqlite(str(fake))
+    assert e.value.kind == "not-sqlite"
+    assert fake.read_bytes() == before
+    _posts_db(tmp_path / "a.db", ROWS).close()
+    assert read_sqlite(str(tmp_path / "a.db")).execute("SELECT count(*) FROM posts").fetchone() == (3,)

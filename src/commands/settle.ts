@@ -70,7 +70,7 @@ async function checkInPlace(opts: RunConfig): Promise<InPlace | undefined> {
 const SQLITE_CHOICES: { value: Options['sqlite']; name: string }[] = [
   { value: 'keep', name: 'Keep it where it is' },
   { value: 'import', name: 'Import its rows into PostgreSQL once the tables exist (the file is kept)' },
-  { value: 'delete', name: 'Move it into .pg-setup/backups/ (nothing is deleted)' },
+  { value: 'delete', name: 'Import its rows, then move it into .pg-setup/backups/ (nothing is deleted)' },
 ];
 
 type Answers = Partial<Pick<Options, 'dbName' | 'dbUser' | 'dbPassword' | 'dbPasswordSource' | 'sqlite' | 'overwriteEnv'>>;

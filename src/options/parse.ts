@@ -102,8 +102,9 @@ Options
   --timeout <seconds>          wait this long for the server to be ready (default: 60)
   --migrations <alembic|none>  default: alembic when a SQLAlchemy project is found
   --sqlite <keep|delete|import>
-                               the old SQLite file; delete moves it into .pg-setup/backups;
-                               import copies its rows into the new tables (one transaction, verified)
+                               the old SQLite file: keep it (default); import copies its rows into
+                               the new tables (one transaction, verified) and keeps it; delete imports
+                               the same way, then moves it into .pg-setup/backups (never removed)
   --sqlite-import-into-nonempty
                                the import appends to tables that already have rows
   --from <file>                import-sqlite: the SQLite file (default: the one the code named)

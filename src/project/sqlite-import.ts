@@ -35,6 +35,11 @@ export interface ImportedTable {
 
 export interface ImportResult {
   tables: ImportedTable[];
+  /**
+   * Nothing copied: every target table already held exactly this file's rows (same count, same
+   * content hash), the import of a run killed between PostgreSQL's commit and its record.
+   */
+  alreadyImported?: boolean;
   notes: string[];
   imported: number;
   /** Foreign keys deferred inside the transaction because of a cycle across tables. */
@@ -54,6 +59,8 @@ export interface ImportInputs {
   intoNonempty: boolean;
   /** Tables the models map (Alembic's at head); undefined = every table on both sides. */
   modelTables: string[] | undefined;
+  /** Rows in the SQLite file, when the analysis counted them (a file the code names). */
+  sqliteRows?: number | null;
   analysis: () => Promise<ProjectAnalysis>;
 }
 
@@ -82,6 +89,8 @@ export function findSqliteFile(projectDir: string, from: string | undefined, fro
  * Already imported? The record in state.json and the target's row counts decide: recorded and
  * the tables still hold at least the imported rows -> done. Recorded but the tables are empty
  * again (the database was recreated) -> import again. Returns the message, or undefined.
+ * Without a record, the import itself recognises rows it committed before a crash (same count
+ * and content hash in every table) and only records them.
  */
 export async function checkImported(inputs: ImportInputs): Promise<string | undefined> {
   const state = (await readCreated(inputs.projectDir)) as { sqliteImports?: Record<string, ImportRecord> };
@@ -216,6 +225,7 @@ export function sqliteImportStep(inputs: () => Promise<ImportInputs | undefined>
     async check() {
       const i = await inputs();
       if (!i) return 'no SQLite database file';
+      if (i.sqliteRows === 0) return `${relative(i.projectDir, i.sqliteFile)} has no rows: nothing to import`;
       return checkImported(i);
     },
     describe: () => [
@@ -234,6 +244,10 @@ export function sqliteImportStep(inputs: () => Promise<ImportInputs | undefined>
         lastStep = step;
       });
       await recordImport(i, result);
+      if (result.alreadyImported) {
+        const total = result.tables.reduce((a, t) => a + t.sqliteRows, 0);
+        return `already imported ${total} rows from ${rel} (found in PostgreSQL, recorded now); nothing imported\n${describeVerification(result).map((l) => `  ${l}`).join('\n')}`;
+      }
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       const lines = [
         `imported ${result.imported} rows from ${rel} into ${result.tables.length} tables in ${secs} s (one transaction, verified)`,
@@ -249,8 +263,13 @@ export function sqliteImportStep(inputs: () => Promise<ImportInputs | undefined>
 }
 
 /** Build the inputs from a project analysis (the first one still knows the SQLite URL). */
-export function importInputs(opts: { projectDir: string; databaseUrl: string; from?: string; intoNonempty: boolean }, first: ProjectAnalysis, analysis: () => Promise<ProjectAnalysis>): ImportInputs | undefined {
-  const fromCode = first.sqlite.map((s) => s.path).filter((p): p is string => !!p);
+export function importInputs(
+  opts: { projectDir: string; databaseUrl: string; from?: string; intoNonempty: boolean; recorded?: string[] },
+  first: ProjectAnalysis,
+  analysis: () => Promise<ProjectAnalysis>,
+): ImportInputs | undefined {
+  // A re-run no longer sees the SQLite URL in the code; the file an earlier run kept is recorded.
+  const fromCode = [...new Set([...first.sqlite.map((s) => s.path).filter((p): p is string => !!p), ...(opts.recorded ?? [])])];
   const file = findSqliteFile(opts.projectDir, opts.from, fromCode);
   if (!file) return undefined;
   const tables = first.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
@@ -260,6 +279,7 @@ export function importInputs(opts: { projectDir: string; databaseUrl: string; fr
     sqliteFile: file,
     intoNonempty: opts.intoNonempty,
     modelTables: tables.length ? tables : undefined,
+    sqliteRows: first.sqlite.find((s) => s.path === file)?.rows,
     analysis,
   };
 }

@@ -124,7 +124,8 @@ async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; n
  */
 export function projectSteps(ctx: ProjectContext): Step[] {
   const r = new ProjectRun(ctx);
-  const importing = ctx.sqlite === 'import' ? [importStep(r)] : [];
+  // --sqlite delete imports first: the file is only moved after its rows are in PostgreSQL, verified.
+  const importing = ctx.sqlite === 'import' || ctx.sqlite === 'delete' ? [importStep(r)] : [];
   const steps = [analyzeStep(r), dependencyStep(r), wiringStep(r), scaffoldStep(r), migrationStep(r), verifyStep(r), ...importing, sqliteStep(r)];
   // A dry run reports what it would do; only the analysis (read-only) really runs.
   return ctx.dryRun ? steps.map((s, i) => (i === 0 ? s : { ...s, run: async () => `would ${s.describe().join('; ')}` })) : steps;
@@ -328,11 +329,12 @@ function verifyStep(r: ProjectRun): Step {
   };
 }
 
-/** --sqlite import: the rows move once the schema is at head (src/project/sqlite-import.ts). */
+/** --sqlite import and delete: the rows move once the schema is at head (src/project/sqlite-import.ts). */
 function importStep(r: ProjectRun): Step {
   return sqliteImportStep(async () => {
     await r.analysis();
-    const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false };
+    const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));
+    const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false, recorded };
     return importInputs(opts, r.first!, () => r.analysis());
   }, Boolean(process.stdout.isTTY));
 }
@@ -346,6 +348,7 @@ function sqliteStep(r: ProjectRun): Step {
     return [...new Set([...paths, ...recorded])].filter((p) => existsSync(p));
   };
   return {
+    // Runs after the import step: a failed or refused import stops the run before the file moves.
     title: r.ctx.sqlite === 'delete' ? 'Move the SQLite database into the backup folder' : 'Keep the SQLite database file',
     async check() {
       const found = await files();

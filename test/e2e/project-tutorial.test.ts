@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -17,8 +18,9 @@ beforeAll(async () => {
   dir = copyFixture('tutorial-blog');
   url = await createAppDb(cluster, 'blog_user', 'blog');
   writeEnv(dir, 'DATABASE_URL', url);
-  // A leftover SQLite file from the tutorial's earlier parts.
-  writeFileSync(join(dir, 'blog.db'), 'SQLite format 3\0');
+  // A leftover SQLite file from the tutorial's earlier parts: its tables, no rows.
+  const made = spawnSync('python3', ['-c', 'import sqlite3; c = sqlite3.connect("blog.db"); c.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT)"); c.commit()'], { cwd: dir, encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(made.stderr);
   process.env.PGSETUP_TRACE_EXEC = join(dir, '.pg-setup-trace');
   const t0 = performance.now();
   firstRun = await runSteps(projectSteps(makeContext(cluster, dir, url, 'blog_user', { sqlite: 'delete' })));
@@ -32,8 +34,9 @@ afterAll(() => cluster?.stop());
 const uv = (args: string[]) => run('uv', args, { cwd: dir, env: { UV_PYTHON_DOWNLOADS: 'never' } });
 
 describe('tutorial blog, fresh database', () => {
-  test('every step did its work on the first run', () => {
-    expect(firstRun.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'done', 'done']);
+  test('every step did its work on the first run; --sqlite delete had no rows to import before the move', () => {
+    expect(firstRun.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'done', 'present', 'done']);
+    expect(firstRun[6]).toMatchObject({ title: 'Import the SQLite rows into PostgreSQL', detail: 'blog.db has no rows: nothing to import' });
   });
 
   test('no child process got the database password in its argv', () => {

@@ -3,11 +3,25 @@
  * create_all(bind=engine) at import) stays sync: psycopg 3 serves it, Alembic's sync env.py.
  * Its model_config has no env_file (shape 2, the multi-line model_config variant).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { sql } from '../helpers/python-project.js';
 import { shapeArgs, shapeSuite } from '../helpers/shape.js';
+
+/** shop.db as create_all left it on SQLite, with one category and no products. */
+const SQLITE_SHOP = `
+import sqlite3
+c = sqlite3.connect("shop.db")
+c.executescript('''
+CREATE TABLE categories (id INTEGER NOT NULL, name VARCHAR(60) NOT NULL, PRIMARY KEY (id), UNIQUE (name));
+CREATE TABLE products (id INTEGER NOT NULL, name VARCHAR(120) NOT NULL, price NUMERIC(10, 2) NOT NULL, category_id INTEGER, PRIMARY KEY (id), FOREIGN KEY(category_id) REFERENCES categories (id));
+INSERT INTO categories (id, name) VALUES (7, 'Lamps');
+''')
+c.commit()
+`;
 
 shapeSuite(
   {
@@ -19,7 +33,8 @@ shapeSuite(
     row: { query: 'SELECT name, price::text AS price FROM products', expect: [{ name: 'lamp', price: '19.50' }] },
     prepare(dir) {
       // The app ran on SQLite before, and the project already had a world-readable .env.
-      writeFileSync(join(dir, 'shop.db'), 'SQLite format 3\0');
+      const made = spawnSync('python3', ['-c', SQLITE_SHOP], { cwd: dir, encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(made.stderr);
       writeFileSync(join(dir, '.env'), 'APP_NAME=Shop\n', { mode: 0o644 });
     },
   },
@@ -39,10 +54,12 @@ shapeSuite(
       expect(r().first.all).toContain('mode tightened from 644 to 600');
       expect(readFileSync(join(r().dir, '.env'), 'utf8')).toMatch(/^APP_NAME=Shop\nDATABASE_URL="postgresql\+psycopg:/);
     });
-    test('--sqlite delete on a re-run finds the SQLite file the first run kept and moves it into the backups', async () => {
+    test('--sqlite delete on a re-run finds the SQLite file the first run kept, imports its rows and moves it into the backups', async () => {
       expect(r().first.all).toContain('kept shop.db');
       const res = await runCli(shapeArgs(r().cluster, 'shop', ['--sqlite', 'delete']), { cwd: r().dir, env: { UV_PYTHON_DOWNLOADS: 'never' } });
       expect(res.code, res.all).toBe(0);
+      expect(res.all).toContain('categories: SQLite 1 rows, PostgreSQL 1 rows, content hash matches');
+      expect(await sql(r().cluster, 'shop', 'SELECT id, name FROM categories')).toEqual([{ id: 7, name: 'Lamps' }]);
       expect(existsSync(join(r().dir, 'shop.db'))).toBe(false);
       const stamps = readdirSync(join(r().dir, '.pg-setup', 'backups'));
       expect(stamps.some((s) => existsSync(join(r().dir, '.pg-setup', 'backups', s, 'shop.db')))).toBe(true);

@@ -5,6 +5,7 @@
  * an empty table; then a bad value (nothing committed), and Ctrl-C in a large table.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -90,13 +91,19 @@ describe('every type', () => {
   });
 });
 
-test('a value that cannot convert stops the import naming the row, and PostgreSQL has none of the rows', async () => {
+test('a value that cannot convert stops the import naming the row, PostgreSQL has none of the rows, and --sqlite delete leaves the file', async () => {
   const dir = shop(['--bad']);
-  const r = await runCli(setupArgs('shop_bad', 'import'), { cwd: dir, env });
+  const original = readFileSync(join(dir, 'shop.db'));
+  // --sqlite delete imports first: the failed import stops the run before the file is moved.
+  const r = await runCli(setupArgs('shop_bad', 'delete'), { cwd: dir, env });
   expect(r.code, r.all).toBe(5);
   expect(r.all).toContain('products (id=3), column in_stock: 7 is not a boolean (0 or 1)');
   expect(r.all).toContain('Nothing was committed.');
   for (const t of ['categories', 'products', 'order_lines']) expect(await count('shop_bad', t)).toBe(0);
+  expect(readFileSync(join(dir, 'shop.db')).equals(original)).toBe(true);
+  // The run backs up the code files it edits there, but not the SQLite file.
+  const backups = join(dir, '.pg-setup', 'backups');
+  expect(existsSync(backups) ? readdirSync(backups, { recursive: true }).map(String).filter((f) => f.endsWith('shop.db')) : []).toEqual([]);
   // Fixed in the SQLite file, the standalone command imports it.
   spawnSync(join(dir, '.venv', 'bin', 'python'), ['-c', 'import sqlite3; c = sqlite3.connect("shop.db"); c.execute("UPDATE products SET in_stock = 1 WHERE id = 3"); c.commit()'], { cwd: dir });
   const fixed = await runCli(['import-sqlite', '--from', 'shop.db'], { cwd: dir, env });
@@ -144,4 +151,46 @@ test('a target table that already has rows is refused, and --sqlite-import-into-
   expect(await count('shop_append', 'categories')).toBe(4);
   const [next] = await sql(cluster, 'shop_append', `SELECT nextval('categories_id_seq')::int AS c`);
   expect(next).toEqual({ c: 51 });
+});
+
+/** Forget the import's record, as a run killed between PostgreSQL's commit and the record would. */
+function dropImportRecord(dir: string): void {
+  const file = join(dir, '.pg-setup', 'state.json');
+  const state = JSON.parse(readFileSync(file, 'utf8')) as { sqliteImports?: unknown };
+  expect(state.sqliteImports).toBeDefined();
+  delete state.sqliteImports;
+  writeFileSync(file, JSON.stringify(state, null, 2));
+}
+
+test('rows committed without their record (a run killed in between) are found, recorded, and never imported twice', async () => {
+  const dir = shop();
+  const first = await runCli(setupArgs('shop_crash', 'import'), { cwd: dir, env });
+  expect(first.code, first.all).toBe(0);
+  const tables = ['categories', 'products', 'order_lines', 'audit_entries'];
+  const counts = async () => Promise.all(tables.map((t) => count('shop_crash', t)));
+  const before = await counts();
+  expect(before).toEqual([3, 3, 3, 0]);
+  dropImportRecord(dir);
+  const found = await runCli(['import-sqlite'], { cwd: dir, env });
+  expect(found.code, found.all).toBe(0);
+  expect(found.all).toMatch(/already imported 9 rows from shop\.db \(found in PostgreSQL, recorded now\); nothing imported/);
+  expect(found.all).not.toContain('already has rows');
+  expect(await counts()).toEqual(before);
+  // Recorded now: the next run reads the record.
+  const recorded = await runCli(['import-sqlite'], { cwd: dir, env });
+  expect(recorded.all).toContain('already imported 9 rows from shop.db on');
+  expect(recorded.all).toContain('Nothing to import; nothing changed.');
+  // Appending is allowed, but not of the very rows already there.
+  dropImportRecord(dir);
+  const append = await runCli(['import-sqlite', '--sqlite-import-into-nonempty'], { cwd: dir, env });
+  expect(append.code, append.all).toBe(0);
+  expect(append.all).toContain('(found in PostgreSQL, recorded now)');
+  expect(await counts()).toEqual(before);
+  // One row changed in PostgreSQL: no longer this file's import, so the refusal stands.
+  dropImportRecord(dir);
+  await sql(cluster, 'shop_crash', `UPDATE categories SET name = 'Renamed on PostgreSQL' WHERE id = 3`);
+  const changed = await runCli(['import-sqlite'], { cwd: dir, env });
+  expect(changed.code, changed.all).toBe(5);
+  expect(changed.all).toContain('PostgreSQL already has rows in');
+  expect(await counts()).toEqual(before);
 });
