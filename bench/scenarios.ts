@@ -37,7 +37,7 @@ export function toolPath(cluster: TestCluster): string {
  * an Alembic-phase pair start from this state.
  */
 export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string, dirs: string[]) {
-  const { projectSteps } = (await import(join(ctx.root, 'dist/project/steps.js'))) as typeof import('../src/project/steps.js');
+  const { projectSteps } = (await import(join(ctx.root, 'dist/steps/project/index.js'))) as typeof import('../src/steps/project/index.js');
   const { connectAdmin } = (await import(join(ctx.root, 'dist/db/admin.js'))) as typeof import('../src/db/admin.js');
   const { cluster } = ctx;
   const dir = mkdtempSync(join(ctx.work, 'e-'));

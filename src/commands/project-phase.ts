@@ -5,7 +5,7 @@ import { which } from '../io/exec.js';
 import type { Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
 import type { ManagerKind } from '../project/analysis.js';
 import { analyzeOnce, looksLikePythonProject, projectEnvKey } from '../project/discover.js';
@@ -75,7 +75,7 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   for (const line of review) out.warn(`Check ${line}.`);
   const found = { sqliteFiles, review, startCommand: start, manager: analysis.manager.kind };
   if (opts.dryRun) return { enabled: true, approved: false, changes: [], ...found };
-  const { previewProjectChanges } = await import('../project/steps.js');
+  const { previewProjectChanges } = await import('../steps/project/index.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
   if (changes.length === 0) return { enabled: true, approved: true, changes: [], ...found };
   if (!opts.yes && !opts.interactive) {
@@ -118,13 +118,13 @@ function requireManagerTool(kind: string, evidence: string): void {
 }
 
 /** The project steps for the main task list, once the URL is known. */
-export async function projectPhaseSteps(plan: ProjectPlan, opts: Options, url: string, admin: () => Promise<AdminSql>): Promise<Step[]> {
+export async function projectPhaseSteps(plan: ProjectPlan, opts: Options, url: string, admin: () => Promise<SqlSession>): Promise<Step[]> {
   if (!plan.enabled) return [];
-  const { projectSteps } = await import('../project/steps.js');
+  const { projectSteps } = await import('../steps/project/index.js');
   return projectSteps(projectContext(opts, url, admin, plan.approved));
 }
 
-function projectContext(opts: Options, url: string, admin: () => Promise<AdminSql>, approved: boolean): ProjectContext {
+function projectContext(opts: Options, url: string, admin: () => Promise<SqlSession>, approved: boolean): ProjectContext {
   return {
     projectDir: opts.projectDir,
     envKey: opts.envKey,

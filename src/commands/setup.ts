@@ -1,5 +1,5 @@
 import { basename, relative } from 'node:path';
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import { maskUrl } from '../db/url.js';
 import { ExitCode, UserError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
@@ -47,7 +47,7 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
   // Phase 2: look before touching anything, and decide. The superuser session opens on first
   // use only (a re-run that finds everything in place never needs it).
   const endpoint = inPlace ? { host: c.host, port: c.port as number } : provider.endpoint();
-  let adminP: Promise<AdminSql> | undefined;
+  let adminP: Promise<SqlSession> | undefined;
   let adminUsable = true;
   const access: ServerAccess = {
     endpoint,

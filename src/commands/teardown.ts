@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
 import { dropDatabaseAsAdmin, inspectDatabase, inspectRole } from '../db/provision.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
@@ -78,7 +78,7 @@ async function confirm(opts: RunConfig, dropping: string[], out: Output): Promis
   }
 }
 
-function dropDatabaseStep(opts: RunConfig, key: string, admin: AdminSql): Step {
+function dropDatabaseStep(opts: RunConfig, key: string, admin: SqlSession): Step {
   return {
     title: `Drop database ${opts.dbName}`,
     check: () => goneCheck(opts, key, 'databases', opts.dbName, async () => (await inspectDatabase(admin, opts.dbName)).exists),
@@ -95,7 +95,7 @@ function dropDatabaseStep(opts: RunConfig, key: string, admin: AdminSql): Step {
   };
 }
 
-function dropRoleStep(opts: RunConfig, key: string, admin: AdminSql): Step {
+function dropRoleStep(opts: RunConfig, key: string, admin: SqlSession): Step {
   return {
     title: `Drop role ${opts.dbUser}`,
     check: () => goneCheck(opts, key, 'roles', opts.dbUser, async () => (await inspectRole(admin, opts.dbUser)).exists),

@@ -5,8 +5,8 @@ import { redact } from '../io/secrets.js';
 import { run, type RunOptions } from '../io/exec.js';
 import { isVerified, nodeSsl, type TlsSettings } from './tls.js';
 
-/** A superuser SQL session, whichever way the provider reaches the server. */
-export interface AdminSql {
+/** A SQL session on one server: the superuser's (whichever way the provider reaches it) or the app role's (connectApp). */
+export interface SqlSession {
   /** Run one SQL statement (or several, for psql-backed sessions) and return its rows. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -158,7 +158,7 @@ export function explainTlsError(e: unknown, conn: { host: string; port: number; 
 }
 
 /** Open a superuser session over the `pg` driver (TCP or a unix socket dir as host). */
-export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
+export async function connectAdmin(conn: PgConnection): Promise<SqlSession> {
   let client: Client;
   let tls: TlsState | undefined;
   try {
@@ -191,7 +191,7 @@ export async function connectAdmin(conn: PgConnection): Promise<AdminSql> {
 export function psqlAdmin(
   via: string,
   exec: (sqlOnStdin: string) => Promise<string>,
-): AdminSql {
+): SqlSession {
   return {
     via,
     async query(sql: string) {

@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
-import { explainTlsError, isTlsRequired, openPgClient, type AdminSql, type TlsState } from './admin.js';
+import { explainTlsError, isTlsRequired, openPgClient, type SqlSession, type TlsState } from './admin.js';
 import { offersTls } from '../net/probe.js';
 import type { TlsSettings } from './tls.js';
 import { quoteIdent, quoteLiteral } from './ident.js';
@@ -22,7 +22,7 @@ export interface DatabaseState {
 }
 
 /** Read what the server has for the role. */
-export async function inspectRole(admin: AdminSql, role: string): Promise<RoleState> {
+export async function inspectRole(admin: SqlSession, role: string): Promise<RoleState> {
   const rows = await admin.query(
     `SELECT rolsuper, rolcreaterole, rolcanlogin FROM pg_roles WHERE rolname = ${quoteLiteral(role)}`,
   );
@@ -32,7 +32,7 @@ export async function inspectRole(admin: AdminSql, role: string): Promise<RoleSt
 }
 
 /** Read what the server has for the database. */
-export async function inspectDatabase(admin: AdminSql, db: string): Promise<DatabaseState> {
+export async function inspectDatabase(admin: SqlSession, db: string): Promise<DatabaseState> {
   const rows = await admin.query(
     `SELECT pg_get_userbyid(datdba) AS owner, pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = ${quoteLiteral(db)}`,
   );
@@ -65,7 +65,7 @@ export function createDatabaseSql(db: string, owner: string, serverEncodingIsUtf
 }
 
 /** Is template1 UTF8 (so CREATE DATABASE ... ENCODING 'UTF8' works without template0)? */
-export async function isTemplateUtf8(admin: AdminSql): Promise<boolean> {
+export async function isTemplateUtf8(admin: SqlSession): Promise<boolean> {
   const rows = await admin.query(`SELECT pg_encoding_to_char(encoding) AS e FROM pg_database WHERE datname = 'template1'`);
   return rows[0]?.e === 'UTF8';
 }
@@ -77,7 +77,7 @@ interface AdminSelf {
   v16: boolean;
 }
 
-async function adminSelf(admin: AdminSql): Promise<AdminSelf> {
+async function adminSelf(admin: SqlSession): Promise<AdminSelf> {
   const rows = await admin.query(
     `SELECT current_user AS me, rolsuper AS su, current_setting('server_version_num')::int AS v FROM pg_roles WHERE rolname = current_user`,
   );
@@ -93,7 +93,7 @@ async function adminSelf(admin: AdminSql): Promise<AdminSelf> {
  * the admin may already). A role that does not exist yet will be this admin's own creation,
  * which makes it neither a member (15 and older) nor able to SET ROLE to it (16+).
  */
-export async function ownerGrantNeeded(admin: AdminSql, role: string, roleExists: boolean): Promise<string | undefined> {
+export async function ownerGrantNeeded(admin: SqlSession, role: string, roleExists: boolean): Promise<string | undefined> {
   const self = await adminSelf(admin);
   if (self.superuser) return undefined;
   if (roleExists) {
@@ -104,7 +104,7 @@ export async function ownerGrantNeeded(admin: AdminSql, role: string, roleExists
 }
 
 /** Run the planned owner GRANT, explaining a refusal; returns what was granted (for the step output). */
-export async function grantOwner(admin: AdminSql, sql: string, role: string): Promise<string> {
+export async function grantOwner(admin: SqlSession, sql: string, role: string): Promise<string> {
   const v16 = sql.includes('WITH SET TRUE');
   const me = (await adminSelf(admin)).me;
   try {
@@ -124,7 +124,7 @@ export async function grantOwner(admin: AdminSql, sql: string, role: string): Pr
  * DROP DATABASE as whoever may: a superuser or an admin that inherits the owner's privileges
  * drops it directly; an admin granted the owner WITH SET (not INHERIT) becomes the owner first.
  */
-export async function dropDatabaseAsAdmin(admin: AdminSql, db: string, owner: string, opts: { force: boolean; ifExists?: boolean }): Promise<void> {
+export async function dropDatabaseAsAdmin(admin: SqlSession, db: string, owner: string, opts: { force: boolean; ifExists?: boolean }): Promise<void> {
   const sql = `DROP DATABASE ${opts.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(db)}${opts.force ? ' WITH (FORCE)' : ''}`;
   const self = await adminSelf(admin);
   const inherits = self.superuser || (await admin.query(`SELECT pg_has_role(current_user, ${quoteLiteral(owner)}, 'USAGE') AS ok`))[0]?.ok === true;

@@ -1,4 +1,4 @@
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import type { Driver } from '../db/url.js';
 import type { AnalysisOverrides } from './analysis.js';
 
@@ -21,7 +21,7 @@ export interface ProjectContext extends AnalysisOverrides {
   /** `--sqlite-import-into-nonempty`: append to tables that already have rows. */
   sqliteImportIntoNonempty?: boolean;
   /** A superuser session (for the scratch database of the empty-migration trap). */
-  admin: () => Promise<AdminSql>;
+  admin: () => Promise<SqlSession>;
   /** The role that owns the app database. */
   appRole: string;
   /** Migration message for the first revision. */

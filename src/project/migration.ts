@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { connectAdmin, type AdminSql } from '../db/admin.js';
+import { connectAdmin, type SqlSession } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
 import { dropDatabaseAsAdmin } from '../db/provision.js';
 import { buildUrl, parseUrl } from '../db/url.js';
@@ -25,14 +25,14 @@ export interface MigrationResult {
 }
 
 /** Open a session as the app itself (its URL), for checks the app's role can answer. */
-export async function connectApp(databaseUrl: string): Promise<AdminSql> {
+export async function connectApp(databaseUrl: string): Promise<SqlSession> {
   const p = parseUrl(databaseUrl);
   if (!p) throw new UserError('The app database URL is not a PostgreSQL URL.', { hint: 'Check the URL in the env file (e.g. DATABASE_URL=postgresql+psycopg://user:pw@host:5432/db), or run npx pg-setup to write it.', exitCode: ExitCode.usage });
   return connectAdmin({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database, tls: p.tls });
 }
 
 /** Tables in the app's schema and the revision(s) in alembic_version, if that table exists. */
-export async function readDbState(sql: AdminSql): Promise<{ tables: string[]; versions: string[] | undefined }> {
+export async function readDbState(sql: SqlSession): Promise<{ tables: string[]; versions: string[] | undefined }> {
   const rows = await sql.query(
     `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
   );
@@ -63,7 +63,7 @@ export async function runMigration(ctx: ProjectContext, a: ProjectAnalysis, env:
   }
   const mode = a.alembic.heads.length > 0 ? 'upgrade' : 'initial';
   const childEnv: Record<string, string> = { [ctx.envKey]: ctx.databaseUrl };
-  let scratch: { name: string; admin: AdminSql } | undefined;
+  let scratch: { name: string; admin: SqlSession } | undefined;
   try {
     if (mode === 'initial' && state.tables.length > 0 && state.versions === undefined) {
       progress(`the database already has ${state.tables.length} tables (create_all?): autogenerating against an empty scratch database`);
@@ -80,7 +80,7 @@ export async function runMigration(ctx: ProjectContext, a: ProjectAnalysis, env:
   }
 }
 
-async function createScratch(ctx: ProjectContext): Promise<{ name: string; admin: AdminSql }> {
+async function createScratch(ctx: ProjectContext): Promise<{ name: string; admin: SqlSession }> {
   const admin = await ctx.admin();
   const name = `pgsetup_scratch_${randomBytes(4).toString('hex')}`;
   try {

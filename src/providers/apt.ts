@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { psqlAdmin, PSQL_ARGS, runPsql, type AdminSql } from '../db/admin.js';
+import { psqlAdmin, PSQL_ARGS, runPsql, type SqlSession } from '../db/admin.js';
 import { detectPlatform, isRoot } from '../detect/os.js';
 import { nextFreePort } from '../net/free-port.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -94,7 +94,7 @@ function describeCluster(ctx: AptContext): string {
 }
 
 /** psql as the `postgres` OS user over Debian's socket (peer auth). */
-async function adminSession(ctx: AptContext): Promise<AdminSql> {
+async function adminSession(ctx: AptContext): Promise<SqlSession> {
   const { cluster } = ctx;
   const p = ctx.port ?? cluster?.port ?? 5432;
   const psql = which('psql', cluster ? [`/usr/lib/postgresql/${cluster.version}/bin`] : []) ?? 'psql';

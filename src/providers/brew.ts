@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { psqlAdmin, PSQL_ARGS, runPsql, type AdminSql } from '../db/admin.js';
+import { psqlAdmin, PSQL_ARGS, runPsql, type SqlSession } from '../db/admin.js';
 import { describePortState, probePort } from '../net/probe.js';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
@@ -125,7 +125,7 @@ async function settleBrewPort(ctx: BrewContext): Promise<number> {
 }
 
 /** psql as the current OS user over Homebrew's socket: no password. */
-async function adminSession(ctx: BrewContext): Promise<AdminSql> {
+async function adminSession(ctx: BrewContext): Promise<SqlSession> {
   const psql = join(await kegBin(ctx), 'psql');
   const p = ctx.port ?? 5432;
   return psqlAdmin(`psql as ${userInfo().username} over the unix socket (port ${p})`, (sql) =>

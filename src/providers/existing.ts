@@ -1,4 +1,4 @@
-import { connectAdmin, type AdminSql, type PgConnection } from '../db/admin.js';
+import { connectAdmin, type SqlSession, type PgConnection } from '../db/admin.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readTls } from '../db/tls.js';
@@ -14,7 +14,7 @@ import type { Endpoint, Provider, ProviderStatus } from './types.js';
 const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
 
 /** Check the server once with a superuser session (the step has nothing to run). */
-function checkServerStep(endpoint: Endpoint, admin: () => Promise<AdminSql>): Step {
+function checkServerStep(endpoint: Endpoint, admin: () => Promise<SqlSession>): Step {
   return {
     title: `Check PostgreSQL on ${endpoint.host}:${endpoint.port}`,
     async check() {
@@ -46,7 +46,7 @@ export function createExistingProvider(opts: Readonly<Options>): Provider {
   if (opts.port === 'auto') throw usageError('--port auto picks a port for a server pg-setup starts; an existing server has a port already.', 'Pass --port <port> with the port your server listens on.');
   const endpoint: Endpoint = { host: opts.host, port: opts.port };
   // One superuser session per run: the readiness check opens it and provisioning reuses it.
-  let session: Promise<AdminSql> | undefined;
+  let session: Promise<SqlSession> | undefined;
   const admin = () => (session ??= openAdmin(opts, endpoint).catch((e: unknown) => {
     session = undefined;
     throw e;
@@ -62,7 +62,7 @@ export function createExistingProvider(opts: Readonly<Options>): Provider {
 }
 
 /** Connect as a superuser, trying the admin URL, then TCP with PG* defaults, then unix sockets. */
-async function openAdmin(opts: Readonly<Options>, endpoint: Endpoint): Promise<AdminSql> {
+async function openAdmin(opts: Readonly<Options>, endpoint: Endpoint): Promise<SqlSession> {
   if (opts.adminUrl) {
     const u = parseUrl(opts.adminUrl);
     if (!u) throw usageError('The admin URL is not a postgres:// URL.', 'Pass --admin-url postgres://USER:PASSWORD@HOST:PORT/postgres.');
@@ -98,8 +98,8 @@ async function openAdmin(opts: Readonly<Options>, endpoint: Endpoint): Promise<A
 }
 
 /** Connect with the admin URL's credentials and prove they are a superuser's. */
-async function connectOrExplain(conn: PgConnection): Promise<AdminSql> {
-  let session: AdminSql;
+async function connectOrExplain(conn: PgConnection): Promise<SqlSession> {
+  let session: SqlSession;
   try {
     session = await connectAdmin(conn);
   } catch (e) {
@@ -124,7 +124,7 @@ async function connectOrExplain(conn: PgConnection): Promise<AdminSql> {
 }
 
 /** What the admin may do, from pg_roles (readable without superuser, unlike pg_authid). */
-async function adminPowers(session: AdminSql): Promise<{ superuser: boolean; createrole: boolean; createdb: boolean }> {
+async function adminPowers(session: SqlSession): Promise<{ superuser: boolean; createrole: boolean; createdb: boolean }> {
   const rows = await session.query(`SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user`);
   const r = rows[0] ?? {};
   return { superuser: r.rolsuper === true, createrole: r.rolcreaterole === true, createdb: r.rolcreatedb === true };

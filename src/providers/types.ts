@@ -1,4 +1,4 @@
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import type { ProviderName, RunConfig } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 
@@ -32,7 +32,7 @@ export interface Provider {
   /** Where the app connects (TCP). Valid after the steps ran (a port may be chosen then). */
   endpoint(): Endpoint;
   /** A superuser session on the ready server. */
-  admin(): Promise<AdminSql>;
+  admin(): Promise<SqlSession>;
   /** Teardown's steps for what the provider itself started (a container, its volume), beyond the database and role. */
   teardownSteps?(): Step[];
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { AdminSql } from '../db/admin.js';
+import type { SqlSession } from '../db/admin.js';
 import { generatePassword } from '../db/scram.js';
 import { grantOwner, inspectDatabase, inspectRole, isTemplateUtf8, ownerGrantNeeded, tryAppLogin, verifyAppCanWrite, withVerifier, type AppLogin } from '../db/provision.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -14,7 +14,7 @@ import { createRecorded, isRecordedCreated, serverKey } from '../state/created.j
 export interface ServerAccess {
   endpoint: { host: string; port: number };
   provider: string;
-  admin: () => Promise<AdminSql>;
+  admin: () => Promise<SqlSession>;
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
-import { projectSteps } from '../../src/project/steps.js';
+import { projectSteps } from '../../src/steps/project/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { copyFixture, createAppDb, makeContext, runSteps, sql, writeEnv } from '../helpers/python-project.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
 import { analyzeProject } from '../../src/project/analysis.js';
-import { projectSteps } from '../../src/project/steps.js';
+import { projectSteps } from '../../src/steps/project/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { copyFixture, createAppDb, makeContext, postJson, runSteps, snapshot, sql, withApp, writeEnv } from '../helpers/python-project.js';
 

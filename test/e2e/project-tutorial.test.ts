@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/io/exec.js';
-import { projectSteps } from '../../src/project/steps.js';
+import { projectSteps } from '../../src/steps/project/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { copyFixture, createAppDb, makeContext, postJson, runSteps, snapshot, sql, withApp, writeEnv } from '../helpers/python-project.js';
 

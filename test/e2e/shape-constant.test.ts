@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { previewProjectChanges } from '../../src/project/steps.js';
+import { previewProjectChanges } from '../../src/steps/project/index.js';
 import { copyFixture } from '../helpers/python-project.js';
 import { describeShape } from '../helpers/shape-suite.js';
 

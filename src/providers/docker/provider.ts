@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { psqlAdmin, PSQL_ARGS, type AdminSql } from '../../db/admin.js';
+import { psqlAdmin, PSQL_ARGS, type SqlSession } from '../../db/admin.js';
 import { nextFreePort } from '../../net/free-port.js';
 import { describePortState, probePort } from '../../net/probe.js';
 import { ExitCode, UserError, usageError } from '../../errors.js';
@@ -156,7 +156,7 @@ async function psqlInContainer(ctx: DockerContext, sql: string): Promise<string>
   return r.stdout;
 }
 
-async function adminSession(ctx: DockerContext): Promise<AdminSql> {
+async function adminSession(ctx: DockerContext): Promise<SqlSession> {
   return psqlAdmin(`psql in container ${ctx.name} (local socket)`, (sql) => psqlInContainer(ctx, sql));
 }
 

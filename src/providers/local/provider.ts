@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connectAdmin, type AdminSql } from '../../db/admin.js';
+import { connectAdmin, type SqlSession } from '../../db/admin.js';
 import { ExitCode, UserError } from '../../errors.js';
 import {
   candidateBinDirs,
@@ -259,7 +259,7 @@ function startStep(ctx: LocalContext): Step {
 }
 
 /** A superuser session over TCP with the password initdb was given. */
-async function adminSession(ctx: LocalContext): Promise<AdminSql> {
+async function adminSession(ctx: LocalContext): Promise<SqlSession> {
   const { paths, state } = await load(ctx);
   const password = await readSuperPassword(paths);
   if (!state || !password) {

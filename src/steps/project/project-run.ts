@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExitCode, UserError } from '../../errors.js';
+import { isSyncApp, type EnvPyInputs } from '../../project/alembic-scaffold.js';
+import { analyzeProject, findGaps, type ProjectAnalysis } from '../../project/analysis.js';
+import type { ProjectContext } from '../../project/context.js';
+import { runnerPrefix } from '../../project/dependencies.js';
+import type { MigrationResult } from '../../project/migration.js';
+import { makeStamp } from '../../project/project-files.js';
+import { applyEdits } from '../../project/text-edits.js';
+import { renderUnifiedDiff } from '../../project/unified-diff.js';
+import { planWiring, type WiringPlan } from '../../project/wiring.js';
+
+/** One file the wiring step would change: its new text and a unified diff. */
+export interface FileChange {
+  file: string;
+  before: string;
+  after: string;
+  diff: string;
+  reasons: string[];
+}
+
+/** State shared by the steps of one run. */
+export class ProjectRun {
+  readonly stamp: string;
+  private current: ProjectAnalysis | undefined;
+  /** The analysis before any change: it still knows the SQLite URL the wiring removes. */
+  first: ProjectAnalysis | undefined;
+  migration: MigrationResult | undefined;
+
+  constructor(readonly ctx: ProjectContext) {
+    this.stamp = ctx.backupStamp ?? makeStamp();
+  }
+
+  async analysis(): Promise<ProjectAnalysis> {
+    if (!this.current) {
+      this.current = await analyzeProject(this.ctx.projectDir, this.ctx);
+      this.first ??= this.current;
+    }
+    return this.current;
+  }
+
+  /** Files changed: read the project again before the next decision. */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  async usesAlembic(): Promise<boolean> {
+    if (this.ctx.migrations === 'none') return false;
+    const a = await this.analysis();
+    if (this.ctx.migrations === 'alembic' && !a.isSqlalchemy) {
+      throw new UserError(`No SQLAlchemy project found in ${this.ctx.projectDir} (no declarative base, no create_engine).`, {
+        hint: 'Pass --project-dir with the app folder, --base module:Base if the base is unusual, or --migrations none.',
+        exitCode: ExitCode.project,
+      });
+    }
+    return a.isSqlalchemy;
+  }
+
+  async wiring(): Promise<WiringPlan> {
+    return planWiring(await this.analysis(), { envKey: this.ctx.envKey, envFile: this.ctx.envFileRel, removeCreateAll: await this.usesAlembic() });
+  }
+
+  async envInputs(): Promise<EnvPyInputs> {
+    const a = await this.analysis();
+    const gaps = findGaps(a);
+    if (gaps.length) {
+      throw new UserError(`Could not find ${gaps.map((g) => g.what).join('; ')}.`, {
+        hint: `Pass ${gaps.map((g) => g.flag).join(' and ')}.`,
+        exitCode: ExitCode.project,
+      });
+    }
+    return {
+      url: (await this.wiring()).url,
+      base: a.base!,
+      models: a.models.modules,
+      sync: isSyncApp(a),
+      sqlmodel: a.base!.kind === 'sqlmodel',
+      importRoot: a.importRoot ?? '.',
+      runner: runnerPrefix(a),
+    };
+  }
+}
+
+export async function computeChanges(r: ProjectRun): Promise<{ changes: FileChange[]; notes: string[] }> {
+  if (!(await r.analysis()).isSqlalchemy) return { changes: [], notes: [] };
+  const plan = await r.wiring();
+  const changes: FileChange[] = [];
+  for (const [file, edits] of Object.entries(plan.edits)) {
+    // A file the plan creates (the new settings module) starts empty.
+    const path = join(r.ctx.projectDir, file);
+    const before = existsSync(path) ? await readFile(path, 'utf8') : '';
+    const after = applyEdits(before, edits);
+    if (after !== before) changes.push({ file, before, after, diff: renderUnifiedDiff(file, before, after), reasons: edits.map((e) => e.reason) });
+  }
+  return { changes, notes: plan.notes };
+}
