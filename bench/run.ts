@@ -13,31 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 import type { GrowthResult } from './growth.js';
 import { median, spread } from './stats.js';
-
-/** A side of a pair: a command to spawn, or (for in-process phases) a function that returns its ms. */
-type Side = Run | (() => Promise<number>);
-
-interface Run {
-  cmd: string;
-  args: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-interface Scenario {
-  id: string;
-  title: string;
-  /** The verdict's ratio may be at most this. */
-  target: number;
-  /** How the verdict is computed: (A − N) / B, or A / B (B is `node -e 0` itself, or A is in-process). */
-  verdict: 'minus-node' | 'plain';
-  iterations: number;
-  /** What B is, for the table. */
-  baseline: string;
-  /** Build the i-th pair; `prepare` runs untimed before each side. */
-  pair(i: number): Promise<{ a: Side; b: Side; prepareA?: () => Promise<void> | void; prepareB?: () => Promise<void> | void }>;
-  done?(): Promise<void> | void;
-}
+import type { Run, Scenario, Side } from './types.js';
 
 interface Measured {
   id: string;
@@ -60,7 +36,6 @@ const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
 const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };
 
-export type { Scenario, Run, Side };
 
 const cpuFile = join(dirname(rssFile), 'cpu');
 /** CPU seconds (user + system, the process and the children it waited for) of the last `time` call. */

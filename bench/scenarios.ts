@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TestCluster } from '../test/helpers/cluster.js';
 import { createAppDb, writeEnv } from '../test/helpers/python-project.js';
-import type { Run, Scenario, Side } from './run.js';
+import type { Run, Scenario, Side } from './types.js';
 
 export interface Ctx {
   root: string;
@@ -46,7 +46,7 @@ export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string,
   const url = await createAppDb(cluster, tag, tag);
   writeEnv(dir, 'DATABASE_URL', url);
   const steps = projectSteps({
-    projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: url, driver: 'psycopg', yes: true, dryRun: false, interactive: false,
+    projectDir: dir, envKey: 'DATABASE_URL', databaseUrl: url, driver: 'psycopg', yes: true, dryRun: false,
     migrations: 'auto', sqlite: 'keep', appRole: tag,
     admin: () => connectAdmin({ host: cluster.host, port: cluster.port, user: cluster.superuser, password: cluster.superPassword }),
   });
