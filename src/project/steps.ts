@@ -13,7 +13,7 @@ import {
   renderAlembicFiles,
   type EnvPyInputs,
 } from './alembic-scaffold.js';
-import { analyzeProject, findGaps, type ProjectAnalysis } from './analysis.js';
+import { analyzeProject, findGaps, forgetAnalyses, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
 import { addProjectDependencies, appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
@@ -55,14 +55,27 @@ class ProjectRun {
     return this.current;
   }
 
-  /** Files changed: read the project again before the next decision. */
+  /** Read the project again before the next decision. */
   invalidate(): void {
+    if (this.current) this.last = this.current;
     this.current = undefined;
   }
 
+  /** A step wrote to the project: nothing read before (in this run or another) describes it now. */
+  changed(): void {
+    this.invalidate();
+    forgetAnalyses();
+  }
+
+  /** The latest analysis, even one a step has since made stale. */
+  private last: ProjectAnalysis | undefined;
+
   async usesAlembic(): Promise<boolean> {
     if (this.ctx.migrations === 'none') return false;
-    const a = await this.analysis();
+    // Whether the project is a SQLAlchemy one (a declarative base or an engine) is the one
+    // answer no step changes: the wiring edits the engine's arguments and the scaffold and
+    // migration write under alembic/, which the analysis does not read as app code.
+    const a = this.current ?? this.last ?? (await this.analysis());
     if (this.ctx.migrations === 'alembic' && !a.isSqlalchemy) {
       throw new UserError(`No SQLAlchemy project found in ${this.ctx.projectDir} (no declarative base, no create_engine).`, {
         hint: 'Pass --project-dir with the app folder, --base module:Base if the base is unusual, or --migrations none.',
@@ -188,7 +201,7 @@ function dependencyStep(r: ProjectRun): Step {
       } else if (p.requirementLines.length) {
         await writeAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines));
       }
-      r.invalidate();
+      r.changed();
       return p.missing.length ? `added ${p.missing.join(', ')}` : `installed ${p.notInstalled.join(', ')}`;
     },
   };
@@ -227,7 +240,7 @@ function wiringStep(r: ProjectRun): Step {
       }
       for (const c of changes) if (c.before !== '') await backupProjectFile(r.ctx.projectDir, r.stamp, join(r.ctx.projectDir, c.file));
       for (const c of changes) await writeAtomic(join(r.ctx.projectDir, c.file), c.after);
-      r.invalidate();
+      r.changed();
       const extra = [dirty.length ? `uncommitted changes were in ${dirty.join(', ')}` : '', ...notes].filter(Boolean);
       return `changed ${files.join(', ')} (backups in .pg-setup/backups/${r.stamp})${extra.length ? `; ${extra.join('; ')}` : ''}`;
     },
@@ -256,7 +269,7 @@ function scaffoldStep(r: ProjectRun): Step {
       const f = await files();
       for (const rel of f.missing) await writeAtomic(join(r.ctx.projectDir, rel), f.all[rel]!);
       await ensureVersionsDir(r.ctx.projectDir, f.dir);
-      r.invalidate();
+      r.changed();
       const kept = Object.keys(f.all).filter((k) => !f.missing.includes(k));
       return `wrote ${f.missing.join(', ')}${kept.length ? `; kept existing ${kept.join(', ')}` : ''}`;
     },
@@ -293,7 +306,7 @@ function migrationStep(r: ProjectRun): Step {
         });
       }
       r.migration = await runMigration(r.ctx, a, inputs, progress);
-      r.invalidate();
+      r.changed();
       const m = r.migration;
       const rev = m.revisionFile ? relative(r.ctx.projectDir, m.revisionFile) : undefined;
       if (m.action === 'stamped') return `wrote ${rev} from an empty scratch database; stamped the existing tables (${(m.kept ?? []).join(', ')}) at ${m.heads.join(', ')}, data kept`;
@@ -312,9 +325,10 @@ function verifyStep(r: ProjectRun): Step {
     },
     describe: () => ['every table of the models exists, and alembic_version is at head'],
     async run() {
-      const a = await r.analysis();
-      const expected = r.migration?.tables ?? a.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
-      const heads = r.migration?.heads ?? a.alembic.heads;
+      // The migration's own report names the tables and heads; only without one is the project read again.
+      const a = r.migration ? undefined : await r.analysis();
+      const expected = r.migration?.tables ?? a!.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
+      const heads = r.migration?.heads ?? a!.alembic.heads;
       const app = await connectApp(r.ctx.databaseUrl);
       let state;
       try {
@@ -337,7 +351,7 @@ function verifyStep(r: ProjectRun): Step {
 /** --sqlite import: the rows move once the schema is at head (src/project/sqlite-import.ts). */
 function importStep(r: ProjectRun): Step {
   return sqliteImportStep(async () => {
-    await r.analysis();
+    if (!r.first) await r.analysis();
     const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false };
     return importInputs(opts, r.first!, () => r.analysis());
   }, Boolean(process.stdout.isTTY));
@@ -345,7 +359,8 @@ function importStep(r: ProjectRun): Step {
 
 function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
-    await r.analysis();
+    // Only the first analysis is read here (it still knows the SQLite URL the wiring removed).
+    if (!r.first) await r.analysis();
     const paths = (r.first?.sqlite ?? []).map((s) => s.path).filter((p): p is string => !!p);
     // A re-run no longer sees the SQLite URL in the code (the wiring removed it): the first run recorded the file.
     const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));
