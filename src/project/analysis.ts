@@ -254,6 +254,22 @@ export async function analyzeProject(projectDir: string, overrides: AnalysisOver
 }
 
 /**
+ * Only the Alembic part of the analysis (alembic.ini, env.py, the revisions and heads), read
+ * without parsing the app's code again: what the scaffold step changes.
+ */
+export async function readAlembicSetup(projectDir: string): Promise<ProjectAnalysis['alembic']> {
+  const py = plainPython(projectDir);
+  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'analyze.py'), projectDir, '--alembic-only'], { cwd: projectDir, reject: false });
+  if (r.exitCode !== 0) {
+    throw new UserError(`Could not read the Alembic setup in ${projectDir}.`, {
+      hint: `The analyzer failed: ${r.stderr.split('\n').slice(-3).join(' ')}`,
+      exitCode: ExitCode.project,
+    });
+  }
+  return (parseAnalysis(r.stdout) as unknown as { alembic: ProjectAnalysis['alembic'] }).alembic;
+}
+
+/**
  * The analyzer's output in this process, by project, overrides and interpreter, with the
  * fingerprint of the files it read. One run reads an unchanged project several times (the env
  * key, the preview, the first step): each of those is a Python start that grows with the code.

@@ -13,7 +13,7 @@ import {
   renderAlembicFiles,
   type EnvPyInputs,
 } from './alembic-scaffold.js';
-import { analyzeProject, findGaps, forgetAnalyses, type ProjectAnalysis } from './analysis.js';
+import { analyzeProject, findGaps, forgetAnalyses, readAlembicSetup, type ProjectAnalysis } from './analysis.js';
 import type { ProjectContext } from './context.js';
 import { addProjectDependencies, appendRequirements, planDependencies, runnerPrefix } from './dependencies.js';
 import { connectApp, isAtHeads, readDbState, runMigration, type MigrationResult } from './migration.js';
@@ -65,6 +65,18 @@ class ProjectRun {
   changed(): void {
     this.invalidate();
     forgetAnalyses();
+  }
+
+  /**
+   * The scaffold wrote Alembic's files only. In a folder the analyzer never reads as app code
+   * (python/pgsetup/source.py skips alembic/, migrations/ and hidden folders) they change the
+   * `alembic` part of the analysis alone, which is read again without parsing the app.
+   */
+  async alembicChanged(dir: string): Promise<void> {
+    const a = this.current;
+    if (!a || !dir.split('/').some((d) => d === 'alembic' || d === 'migrations' || d.startsWith('.'))) return this.changed();
+    forgetAnalyses();
+    this.current = { ...a, alembic: await readAlembicSetup(this.ctx.projectDir) };
   }
 
   /** The latest analysis, even one a step has since made stale. */
@@ -269,7 +281,7 @@ function scaffoldStep(r: ProjectRun): Step {
       const f = await files();
       for (const rel of f.missing) await writeAtomic(join(r.ctx.projectDir, rel), f.all[rel]!);
       await ensureVersionsDir(r.ctx.projectDir, f.dir);
-      r.changed();
+      await r.alembicChanged(f.dir);
       const kept = Object.keys(f.all).filter((k) => !f.missing.includes(k));
       return `wrote ${f.missing.join(', ')}${kept.length ? `; kept existing ${kept.join(', ')}` : ''}`;
     },
