@@ -58,5 +58,10 @@ def _analyze(root: str, overrides: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) > 1 and argv[1] == "--alembic-only":
+        # After pg-setup wrote the Alembic files, only this part of the analysis changed:
+        # the app's code is not parsed again.
+        print(json.dumps({"alembic": find_alembic(os.path.abspath(argv[0]))}))
+        return
     overrides = json.loads(argv[1]) if len(argv) > 1 else {}
     print(json.dumps(analyze(argv[0], overrides)))

@@ -1,5 +1,7 @@
 """The tutorial's own shape: pydantic Settings with env_file, async engine, create_all in the lifespan."""
 
+import json
+
 
 def write_tutorial(project):
     project.write("pyproject.toml", """
@@ -124,3 +126,37 @@ def test_a_file_that_does_not_parse_is_reported_not_fatal(project):
     a = project.analyze()
     assert [e["file"] for e in a["parseErrors"]] == ["broken.py"]
     assert a["settings"]["className"] == "Settings"
+
+
+def test_alembic_files_change_only_the_alembic_part(project, capsys):
+    """What pg-setup's scaffold writes (alembic.ini, alembic/env.py, a revision) is read by the
+    Alembic pass alone: the full analysis differs from the one before only there, and
+    `--alembic-only` reports that part the same."""
+    from pgsetup.analyze import main
+
+    write_tutorial(project)
+    before = project.analyze()
+    project.write("alembic.ini", """
+        [alembic]
+        script_location = %(here)s/alembic
+    """)
+    project.write("alembic/env.py", """
+        from alembic import context
+        from sqlalchemy.ext.asyncio import async_engine_from_config
+
+        from config import settings
+        from database import Base
+
+        config = context.config
+        config.set_main_option("sqlalchemy.url", settings.database_url)
+        target_metadata = Base.metadata
+    """)
+    project.write("alembic/versions/0001_initial.py", """
+        revision = "0001"
+        down_revision = None
+    """)
+    after = project.analyze()
+    assert {k for k in after if after[k] != before[k]} == {"alembic"}
+    assert after["alembic"]["heads"] == ["0001"]
+    main([str(project.root), "--alembic-only"])
+    assert json.loads(capsys.readouterr().out) == {"alembic": after["alembic"]}

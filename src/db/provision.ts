@@ -1,5 +1,4 @@
 import type { Client } from 'pg';
-import pg from './pg-driver.js';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
 import { explainTlsError, isTlsRequired, openPgClient, type SqlSession, type TlsState } from './admin.js';

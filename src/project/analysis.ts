@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { run, which } from '../io/exec.js';
 import { pythonDir } from '../package-dir.js';
+import { projectFingerprint } from './fingerprint.js';
 
 /** A source range: 1-based lines, 0-based columns in code points, end exclusive. */
 export interface Span {
@@ -235,6 +236,11 @@ export async function analyzeProject(projectDir: string, overrides: AnalysisOver
   const script = join(pythonDir(), 'analyze.py');
   // Only the override fields, picked one by one: callers pass their whole context, secrets included.
   const picked: AnalysisOverrides = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
+  const key = JSON.stringify([resolve(projectDir), picked, py]);
+  // Taken before the analyzer runs: a file changed while it reads makes the next call miss.
+  const fingerprint = await projectFingerprint(projectDir);
+  const seen = analyses.get(key);
+  if (seen?.fingerprint === fingerprint) return parseAnalysis(seen.stdout);
   const r = await run(py.cmd, [...py.args, script, projectDir, JSON.stringify(picked)], { cwd: projectDir, reject: false });
   if (r.exitCode !== 0) {
     throw new UserError(`Could not read the Python project in ${projectDir}.`, {
@@ -242,7 +248,38 @@ export async function analyzeProject(projectDir: string, overrides: AnalysisOver
       exitCode: ExitCode.project,
     });
   }
-  return parseAnalysis(r.stdout);
+  const analysis = parseAnalysis(r.stdout);
+  analyses.set(key, { fingerprint, stdout: r.stdout });
+  return analysis;
+}
+
+/**
+ * Only the Alembic part of the analysis (alembic.ini, env.py, the revisions and heads), read
+ * without parsing the app's code again: what the scaffold step changes.
+ */
+export async function readAlembicSetup(projectDir: string): Promise<ProjectAnalysis['alembic']> {
+  const py = plainPython(projectDir);
+  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'analyze.py'), projectDir, '--alembic-only'], { cwd: projectDir, reject: false });
+  if (r.exitCode !== 0) {
+    throw new UserError(`Could not read the Alembic setup in ${projectDir}.`, {
+      hint: `The analyzer failed: ${r.stderr.split('\n').slice(-3).join(' ')}`,
+      exitCode: ExitCode.project,
+    });
+  }
+  return (parseAnalysis(r.stdout) as unknown as { alembic: ProjectAnalysis['alembic'] }).alembic;
+}
+
+/**
+ * The analyzer's output in this process, by project, overrides and interpreter, with the
+ * fingerprint of the files it read. One run reads an unchanged project several times (the env
+ * key, the preview, the first step): each of those is a Python start that grows with the code.
+ * Each hit is parsed again, so no caller shares an object with another.
+ */
+const analyses = new Map<string, { fingerprint: string; stdout: string }>();
+
+/** Forget every stored analysis: after pg-setup wrote to the project, read it afresh. */
+export function forgetAnalyses(): void {
+  analyses.clear();
 }
 
 /** Parse the analyzer's JSON output (the last line: uv may print notes before it). */

@@ -39,6 +39,14 @@ describe('tutorial blog, fresh database', () => {
     expect(firstRun[6]).toMatchObject({ title: 'Import the SQLite rows into PostgreSQL', detail: 'blog.db has no rows: nothing to import' });
   });
 
+  test('Python reads the app once, then once after each step that changed what it reads', () => {
+    const reads = readFileSync(join(dir, '.pg-setup-trace'), 'utf8').split('\n').filter((l) => l.includes('analyze.py'));
+    // The whole project before any change and after the dependencies and the wiring; after the
+    // scaffold only the Alembic files. The migration's own report serves the check after it.
+    expect(reads.filter((l) => !l.includes('--alembic-only'))).toHaveLength(3);
+    expect(reads.filter((l) => l.includes('--alembic-only'))).toHaveLength(1);
+  });
+
   test('no child process got the database password in its argv', () => {
     const trace = readFileSync(join(dir, '.pg-setup-trace'), 'utf8');
     expect(trace).toContain('migrate.py');

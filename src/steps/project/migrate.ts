@@ -35,7 +35,7 @@ export function migrationStep(r: ProjectRun): Step {
         });
       }
       r.migration = await runMigration(r.ctx, a, inputs, progress);
-      r.invalidate();
+      r.changed();
       const m = r.migration;
       const rev = m.revisionFile ? relative(r.ctx.projectDir, m.revisionFile) : undefined;
       if (m.action === 'stamped') return `wrote ${rev} from an empty scratch database; stamped the existing tables (${(m.kept ?? []).join(', ')}) at ${m.heads.join(', ')}, data kept`;

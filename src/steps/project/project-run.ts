@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../../errors.js';
 import { isSyncApp, type EnvPyInputs } from '../../project/alembic-scaffold.js';
-import { analyzeProject, findGaps, type ProjectAnalysis } from '../../project/analysis.js';
+import { analyzeProject, findGaps, forgetAnalyses, readAlembicSetup, type ProjectAnalysis } from '../../project/analysis.js';
 import type { ProjectContext } from '../../project/context.js';
 import { runnerPrefix } from '../../project/dependencies.js';
 import type { MigrationResult } from '../../project/migration.js';
@@ -41,14 +41,39 @@ export class ProjectRun {
     return this.current;
   }
 
-  /** Files changed: read the project again before the next decision. */
+  /** Read the project again before the next decision. */
   invalidate(): void {
+    if (this.current) this.last = this.current;
     this.current = undefined;
   }
 
+  /** A step wrote to the project: nothing read before (in this run or another) describes it now. */
+  changed(): void {
+    this.invalidate();
+    forgetAnalyses();
+  }
+
+  /**
+   * The scaffold wrote Alembic's files only. In a folder the analyzer never reads as app code
+   * (python/pgsetup/source.py skips alembic/, migrations/ and hidden folders) they change the
+   * `alembic` part of the analysis alone, which is read again without parsing the app.
+   */
+  async alembicChanged(dir: string): Promise<void> {
+    const a = this.current;
+    if (!a || !dir.split('/').some((d) => d === 'alembic' || d === 'migrations' || d.startsWith('.'))) return this.changed();
+    forgetAnalyses();
+    this.current = { ...a, alembic: await readAlembicSetup(this.ctx.projectDir) };
+  }
+
+  /** The latest analysis, even one a step has since made stale. */
+  private last: ProjectAnalysis | undefined;
+
   async usesAlembic(): Promise<boolean> {
     if (this.ctx.migrations === 'none') return false;
-    const a = await this.analysis();
+    // Whether the project is a SQLAlchemy one (a declarative base or an engine) is the one
+    // answer no step changes: the wiring edits the engine's arguments and the scaffold and
+    // migration write under alembic/, which the analysis does not read as app code.
+    const a = this.current ?? this.last ?? (await this.analysis());
     if (this.ctx.migrations === 'alembic' && !a.isSqlalchemy) {
       throw new UserError(`No SQLAlchemy project found in ${this.ctx.projectDir} (no declarative base, no create_engine).`, {
         hint: 'Pass --project-dir with the app folder, --base module:Base if the base is unusual, or --migrations none.',

@@ -26,7 +26,7 @@ export function scaffoldStep(r: ProjectRun): Step {
       const f = await files();
       for (const rel of f.missing) await writeFileAtomic(join(r.ctx.projectDir, rel), f.all[rel]!, { mkdirs: true });
       await ensureVersionsDir(r.ctx.projectDir, f.dir);
-      r.invalidate();
+      await r.alembicChanged(f.dir);
       const kept = Object.keys(f.all).filter((k) => !f.missing.includes(k));
       return `wrote ${f.missing.join(', ')}${kept.length ? `; kept existing ${kept.join(', ')}` : ''}`;
     },

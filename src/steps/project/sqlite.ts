@@ -9,15 +9,17 @@ import type { ProjectRun } from './project-run.js';
 /** --sqlite import and delete: the rows move once the schema is at head (src/project/sqlite-import.ts). */
 export function importStep(r: ProjectRun): Step {
   return sqliteImportStep(async () => {
-    await r.analysis();
+    if (!r.first) await r.analysis();
     const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));
     const opts = { projectDir: r.ctx.projectDir, databaseUrl: r.ctx.databaseUrl, intoNonempty: r.ctx.sqliteImportIntoNonempty ?? false, recorded };
     return importInputs(opts, r.first!, () => r.analysis());
   }, Boolean(process.stdout.isTTY));
 }
+
 export function sqliteStep(r: ProjectRun): Step {
   const files = async () => {
-    await r.analysis();
+    // Only the first analysis is read here (it still knows the SQLite URL the wiring removed).
+    if (!r.first) await r.analysis();
     const paths = (r.first?.sqlite ?? []).map((s) => s.path).filter((p): p is string => !!p);
     // A re-run no longer sees the SQLite URL in the code (the wiring removed it): the first run recorded the file.
     const recorded = ((await readCreated(r.ctx.projectDir)).sqliteFiles ?? []).map((f) => join(r.ctx.projectDir, f));

@@ -12,9 +12,10 @@ export function verifyStep(r: ProjectRun): Step {
     },
     describe: () => ['every table of the models exists, and alembic_version is at head'],
     async run() {
-      const a = await r.analysis();
-      const expected = r.migration?.tables ?? a.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
-      const heads = r.migration?.heads ?? a.alembic.heads;
+      // The migration's own report names the tables and heads; only without one is the project read again.
+      const a = r.migration ? undefined : await r.analysis();
+      const expected = r.migration?.tables ?? a!.models.classes.map((c) => c.table).filter((t): t is string => !!t && t !== '?');
+      const heads = r.migration?.heads ?? a!.alembic.heads;
       const app = await connectApp(r.ctx.databaseUrl);
       let state;
       try {

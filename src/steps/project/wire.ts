@@ -31,7 +31,7 @@ export function wiringStep(r: ProjectRun): Step {
       if (!r.ctx.yes) throw usageError(`pg-setup would change ${files.join(', ')} and needs confirmation.${dirtyNote}`, 'Pass --yes to apply the changes (see them with --dry-run).');
       for (const c of changes) if (c.before !== '') await backupProjectFile(r.ctx.projectDir, r.stamp, join(r.ctx.projectDir, c.file));
       for (const c of changes) await writeFileAtomic(join(r.ctx.projectDir, c.file), c.after, { mkdirs: true });
-      r.invalidate();
+      r.changed();
       const extra = [dirty.length ? `uncommitted changes were in ${dirty.join(', ')}` : '', ...notes].filter(Boolean);
       return `changed ${files.join(', ')} (backups in .pg-setup/backups/${r.stamp})${extra.length ? `; ${extra.join('; ')}` : ''}`;
     },
