@@ -8,14 +8,15 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, release } from 'node:os';
-
-const STARTING_LOAD = loadavg()[0]!;
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 import type { GrowthResult } from './growth.js';
 import { median, spread } from './stats.js';
 import type { Run, Scenario, Side } from './types.js';
+
+/** The machine's load when the bench started: RESULTS.md says how busy the machine was. */
+const STARTING_LOAD = loadavg()[0]!;
 
 interface Measured {
   id: string;
