@@ -243,6 +243,7 @@ function render(results: Measured[], growth: GrowthResult | undefined, costs: st
     `- Python bytecode: ${process.env.PYTHONDONTWRITEBYTECODE ? 'not written (PYTHONDONTWRITEBYTECODE is set: every Python start compiles SQLAlchemy and Alembic again, on both sides)' : 'written and reused, as on a developer machine'}`,
     `- node ${process.version}; ${versionOf('psql', ['--version'])}; ${versionOf('uv', ['--version'])}; ${versionOf('python3', ['--version'])}`,
     '- A = pg-setup, B = the hand-typed baseline (bench/baseline/), N = `node -e 0`, all three in the same paired run, alternating A N B / B N A.',
+    '- Why missed targets stay missed, measured apart from this run: [FINDINGS.md](FINDINGS.md) (kept by hand).',
     '- Verdict ratio: (A − N) / B where A is a whole pg-setup process (what pg-setup costs beyond starting Node); A / B for (a) and for the in-process Alembic phase. The verdict is on wall time; the same ratio over CPU time (user + system of each process and its children, from GNU time) is beside it, since on a shared machine the wall clock also counts the wait for a core.',
     '',
     '| scenario | n | A ms | N ms | B ms | B is | ratio (wall) | target | verdict (wall) | CPU ms A / N / B | ratio (CPU) | verdict (CPU) | peak RSS of the CLI (MiB, max) |',
