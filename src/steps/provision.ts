@@ -8,6 +8,7 @@ import { checkWritable, readTextIfExists } from '../files/writer.js';
 import type { RunConfig } from '../options/types.js';
 import { ignoreEntries, notListed, type SetupFacts, type SetupPlan } from '../plan/decide.js';
 import type { Step } from '../plan/step.js';
+import { plannedStep } from './planned.js';
 import { createRecorded, isRecordedCreated, serverKey } from '../state/created.js';
 
 /** How the provisioning steps reach the server: the superuser session opens on first use only. */
@@ -73,48 +74,32 @@ export async function inspectSetup(c: RunConfig, access: ServerAccess, o: { inPl
 /** The role, database and login steps, as decided: each runs the plan's SQL and nothing else. */
 export function provisionSteps(c: RunConfig, plan: SetupPlan, access: ServerAccess): Step[] {
   const { endpoint, admin } = access;
-  const roleStep: Step = {
-    title: plan.role.title,
-    check: async () => plan.role.present,
-    async run() {
-      const a = await admin();
-      const sql = withVerifier(plan.role.sql!, plan.password);
-      if (plan.roleAction === 'reset') {
-        await a.query(sql).catch((e: unknown) => {
-          // PostgreSQL 16+: a CREATEROLE admin may alter only roles it administers (those it created).
-          throw new UserError(`The admin cannot set a new password for role "${c.dbUser}": ${(e as Error).message}`, {
-            hint: `Use the admin that created the role (or a superuser), or pass --db-user with a new role name.`,
-            exitCode: ExitCode.auth,
-          });
+  const roleStep = plannedStep(plan.role, async () => {
+    const a = await admin();
+    const sql = withVerifier(plan.role.sql!, plan.password);
+    if (plan.roleAction === 'reset') {
+      await a.query(sql).catch((e: unknown) => {
+        // PostgreSQL 16+: a CREATEROLE admin may alter only roles it administers (those it created).
+        throw new UserError(`The admin cannot set a new password for role "${c.dbUser}": ${(e as Error).message}`, {
+          hint: `Use the admin that created the role (or a superuser), or pass --db-user with a new role name.`,
+          exitCode: ExitCode.auth,
         });
-        return 'new password set';
-      }
-      await createRecorded(c.projectDir, serverKey(endpoint), access.provider, 'roles', c.dbUser, () => a.query(sql));
-      return 'created (LOGIN, not superuser)';
-    },
-    describe: () => plan.role.shown,
-  };
-  const dbStep: Step = {
-    title: plan.database.title,
-    check: async () => plan.database.present,
-    async run() {
-      const a = await admin();
-      const granted = plan.database.grant ? await grantOwner(a, plan.database.grant, c.dbUser) : undefined; // a CREATEROLE (not superuser) admin
-      await createRecorded(c.projectDir, serverKey(endpoint), access.provider, 'databases', c.dbName, () => a.query(plan.database.create));
-      return granted ? `created (UTF8); ${granted}` : 'created (UTF8)';
-    },
-    describe: () => plan.database.shown,
-  };
+      });
+      return 'new password set';
+    }
+    await createRecorded(c.projectDir, serverKey(endpoint), access.provider, 'roles', c.dbUser, () => a.query(sql));
+    return 'created (LOGIN, not superuser)';
+  });
+  const dbStep = plannedStep(plan.database, async () => {
+    const a = await admin();
+    const granted = plan.database.grant ? await grantOwner(a, plan.database.grant, c.dbUser) : undefined; // a CREATEROLE (not superuser) admin
+    await createRecorded(c.projectDir, serverKey(endpoint), access.provider, 'databases', c.dbName, () => a.query(plan.database.create));
+    return granted ? `created (UTF8); ${granted}` : 'created (UTF8)';
+  });
   const login: AppLogin = { host: endpoint.host, port: endpoint.port, user: c.dbUser, password: plan.password, database: c.dbName, tls: c.tls };
-  const verifyStep: Step = {
-    title: plan.verify.title,
-    readOnly: plan.verify.readOnly,
-    check: async () => plan.verify.present,
-    async run() {
-      await verifyAppCanWrite(login);
-      return 'can create tables in public';
-    },
-    describe: () => plan.verify.shown,
-  };
+  const verifyStep = plannedStep(plan.verify, async () => {
+    await verifyAppCanWrite(login);
+    return 'can create tables in public';
+  });
   return [roleStep, dbStep, verifyStep];
 }
