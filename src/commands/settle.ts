@@ -2,13 +2,11 @@ import { basename, relative } from 'node:path';
 import { probeAsApp } from '../db/provision.js';
 import { isSqliteUrl } from '../db/url.js';
 import { ExitCode, UserError } from '../errors.js';
-import { readEnvValue } from '../files/env-file.js';
-import { readTextIfExists } from '../files/writer.js';
 import type { Output } from '../io/output.js';
 import { addSecret } from '../io/secrets.js';
 import type { Given } from '../options/resolve.js';
-import type { Options, ProviderName, RunConfig } from '../options/types.js';
-import { chooseServer, detectMachine, rememberedProvider, type ServerChoice } from '../providers/select.js';
+import type { Options, RunConfig } from '../options/types.js';
+import { buildProvider, chooseServer, detectMachine, rememberedProvider, type ServerChoice } from '../providers/select.js';
 import type { Provider } from '../providers/types.js';
 import { prepareProject, type ProjectPlan } from './project-phase.js';
 
@@ -44,12 +42,6 @@ export async function settleSetup(opts: Options, given: Given, out: Output): Pro
   return { config, project, provider: await buildProvider(server.name, config), inPlace };
 }
 
-/** The provider for the settled config; `existing` without loading every provider module (the re-run's fast path). */
-export async function buildProvider(name: ProviderName, config: RunConfig): Promise<Provider> {
-  if (name === 'existing') return (await import('../providers/existing.js')).createExistingProvider(config);
-  return (await import('../providers/registry.js')).createProvider(name, config);
-}
-
 /**
  * The fast path of a re-run: the env file's URL logs in as the role, the database belongs to
  * it, and it may create tables in public (one connection, one query). Undefined when anything is missing (the full run follows).
@@ -57,8 +49,7 @@ export async function buildProvider(name: ProviderName, config: RunConfig): Prom
 async function checkInPlace(opts: RunConfig): Promise<InPlace | undefined> {
   if (opts.dryRun || opts.resetPassword || opts.dbPassword === undefined || typeof opts.port !== 'number') return undefined;
   // A first run (no URL in the env file yet) has nothing to re-check: skip the doomed login.
-  const text = await readTextIfExists(opts.envFile).catch(() => undefined);
-  if (text === undefined || readEnvValue(text, opts.envKey) === undefined) return undefined;
+  if (opts.envFileValue === undefined) return undefined;
   const probe = await probeAsApp({ host: opts.host, port: opts.port, user: opts.dbUser, password: opts.dbPassword, database: opts.dbName, tls: opts.tls }, { write: true });
   return probe.ok && probe.databaseOwner === opts.dbUser && probe.canCreate ? probe : undefined;
 }
@@ -102,7 +93,7 @@ async function askForGaps(opts: RunConfig, given: Given, project: ProjectPlan, o
     const what = withRows.map((f) => `${relative(opts.projectDir, f.path) || f.path} (${f.rows} row${f.rows === 1 ? '' : 's'})`).join(', ');
     a.sqlite = await askSelect(`The SQLite database ${what} holds data. What should happen to it?`, SQLITE_CHOICES, opts.sqlite);
   }
-  const current = readEnvValue((await readTextIfExists(opts.envFile).catch(() => undefined)) ?? '', opts.envKey);
+  const current = opts.envFileValue;
   if (current !== undefined && isSqliteUrl(current) && !opts.overwriteEnv && !opts.yes && !opts.dryRun) {
     // The SQLite URL is the value this migration replaces: a plain yes/no, yes being what --yes does.
     const envRel = relative(opts.projectDir, opts.envFile) || opts.envFile;

@@ -10,7 +10,7 @@ import type { Given } from '../options/resolve.js';
 import type { Options, RunConfig } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { chooseServer } from '../providers/select.js';
+import { buildProvider, chooseServer } from '../providers/select.js';
 import { decideTeardown, type TeardownPlan } from '../plan/decide.js';
 import { forgetCreated, readCreated, serverKey, statePath, type CreatedKind } from '../state/created.js';
 
@@ -31,7 +31,6 @@ export interface TeardownResult {
  * not list. Interactive runs ask the user to type the database name; others need --yes.
  */
 export async function teardown(opts: Options, _given: Given, out: Output): Promise<TeardownResult> {
-  const { buildProvider } = await import('./settle.js');
   const server = await chooseServer(opts, out);
   const c: RunConfig = Object.freeze({ ...opts, ...server.patch });
   const provider = await buildProvider(server.name, c);

@@ -111,6 +111,7 @@ export function resolveOptions(input: ResolveInput): { options: Options; given: 
     driver,
     envFile: envFilePath(flags, input.cwd),
     envKey,
+    envFileValue: input.envFileValue,
     overwriteEnv: flags['overwrite-env'] ?? false,
     dryRun: flags['dry-run'] ?? false,
     json: flags.json ?? false,

@@ -35,6 +35,8 @@ export interface Options {
   /** Absolute path of the env file. */
   envFile: string;
   envKey: string;
+  /** The env key's value in the env file when the run began (read once, under the settled key), if any. */
+  envFileValue: string | undefined;
   overwriteEnv: boolean;
   dryRun: boolean;
   json: boolean;

@@ -8,18 +8,14 @@ import type { AnalysisOverrides, ProjectAnalysis } from './analysis.js';
  * analysis say (run once per folder and overrides), and which env key does its app read.
  */
 
-const analyses = new Map<string, Promise<ProjectAnalysis>>();
-
-/** One analysis per project folder and overrides in a run: the env key and the plan read the same one. */
-export function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
-  const picked = { settings: overrides.settings, urlField: overrides.urlField, base: overrides.base, models: overrides.models };
-  const key = `${projectDir}\0${JSON.stringify(picked)}`;
-  let p = analyses.get(key);
-  if (!p) {
-    p = import('../project/analysis.js').then(({ analyzeProject }) => analyzeProject(projectDir, picked));
-    analyses.set(key, p);
-  }
-  return p;
+/**
+ * The project's analysis, read once while the project is unchanged: analysis.ts keeps the
+ * analyzer's output by a fingerprint of the files it reads, so the env key, the plan and the
+ * first step share one Python start, and a file changed meanwhile is read again.
+ */
+export async function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
+  const { analyzeProject } = await import('./analysis.js');
+  return analyzeProject(projectDir, overrides);
 }
 
 /**

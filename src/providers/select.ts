@@ -1,6 +1,6 @@
 import type { Output } from '../io/output.js';
 import type { Options, ProviderName, RunConfig } from '../options/types.js';
-import type { ProviderStatus } from './types.js';
+import type { Provider, ProviderStatus } from './types.js';
 
 /** Providers that start a server on a port of their own (so a taken port is a conflict). */
 const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
@@ -61,6 +61,12 @@ export async function chooseServer(opts: RunConfig, out: Output, detected?: Prov
   if (STARTS_A_SERVER.includes(name) && !opts.dryRun) ({ name, patch } = await settlePort(opts, name, out));
   if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) patch = { ...patch, ...(await (await import('./existing.js')).askExistingServer(opts)) };
   return { name, patch };
+}
+
+/** The provider for the settled config; `existing` without loading every provider module (the re-run's fast path). */
+export async function buildProvider(name: ProviderName, config: RunConfig): Promise<Provider> {
+  if (name === 'existing') return (await import('./existing.js')).createExistingProvider(config);
+  return (await import('./registry.js')).createProvider(name, config);
 }
 
 /**

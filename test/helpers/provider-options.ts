@@ -20,6 +20,7 @@ export function providerOptions(over: Partial<Options> = {}): Options {
     driver: 'psycopg',
     envFile: '/tmp/my-app/.env',
     envKey: 'DATABASE_URL',
+    envFileValue: undefined,
     overwriteEnv: false,
     dryRun: false,
     json: false,
