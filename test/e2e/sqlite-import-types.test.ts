@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
-import { copyFixture, sql } from '../helpers/python-project.js';
+import { copyFixture, postJson, snapshot, sql, withApp } from '../helpers/python-project.js';
+import { realUv } from '../helpers/shape.js';
 
 const SEED = join(import.meta.dirname, '..', 'helpers', 'seed-import-types.py');
 const env = { UV_PYTHON_DOWNLOADS: 'never' };
@@ -37,8 +38,10 @@ const count = async (db: string, table: string) => Number((await sql(cluster, db
 
 describe('every type', () => {
   let r: CliResult;
+  let dir: string;
   beforeAll(async () => {
-    r = await runCli(setupArgs('shop', 'import'), { cwd: shop(), env });
+    dir = shop();
+    r = await runCli(setupArgs('shop', 'import'), { cwd: dir, env });
   }, 300_000);
 
   test('the run imports and verifies every table, and lists what it did not import', () => {
@@ -73,6 +76,26 @@ describe('every type', () => {
     expect(rows[2]).toMatchObject({ sku: '00112233-4455-6677-8899-aabbccddeeff', price: '12.35', weight_kg: 1, created_at: '2024-03-01 10:30:00+00', updated_at: '2024-03-01 12:30:00.5', tags: '[]' });
   });
 
+  test("the app's own start command, with no exported variable, lists the imported products and adds one with the next key", async () => {
+    await withApp(dir, [realUv(), 'run', 'uvicorn', 'main:app'], '/health', async (base) => {
+      const listed = (await (await fetch(`${base}/api/products`)).json()) as { id: number }[];
+      expect(listed.map((p) => p.id)).toEqual([1, 2, 3]);
+      const res = await postJson(`${base}/api/products`, { name: 'Grinder', price: '89.50' });
+      expect(res.status, await res.clone().text()).toBe(201);
+      expect(await res.json()).toEqual({ id: 4, name: 'Grinder', price: '89.50' });
+    });
+    expect(await sql(cluster, 'shop', `SELECT id, name, price::text AS price FROM products WHERE id = 4`)).toEqual([{ id: 4, name: 'Grinder', price: '89.50' }]);
+    await sql(cluster, 'shop', 'DELETE FROM products WHERE id = 4');
+  });
+
+  test('a second run imports nothing and changes no byte', async () => {
+    const before = snapshot(dir);
+    const again = await runCli(setupArgs('shop', 'import'), { cwd: dir, env });
+    expect(again.code, again.all).toBe(0);
+    expect(again.all).toContain('Everything is already in place; nothing changed.');
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   test('a self-reference, a composite key and unicode arrive intact; sequences continue past the largest key', async () => {
     expect(await sql(cluster, 'shop', 'SELECT id, name, parent_id FROM categories ORDER BY id')).toEqual([
       { id: 1, name: 'Espresso machines', parent_id: 2 },
@@ -87,7 +110,7 @@ describe('every type', () => {
     // The foreign keys were dropped and re-created inside the transaction: all there, all checked.
     expect(await foreignKeys('shop')).toEqual(['categories_parent_id_fkey', 'order_lines_product_id_fkey', 'products_category_id_fkey']);
     const [next] = await sql(cluster, 'shop', `SELECT nextval('products_id_seq')::int AS p, nextval('categories_id_seq')::int AS c, nextval('audit_entries_id_seq')::int AS a`);
-    expect(next).toEqual({ p: 4, c: 4, a: 1 });
+    expect(next).toEqual({ p: 5, c: 4, a: 1 }); // 4 went to the product the app added above
   });
 });
 
