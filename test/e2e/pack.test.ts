@@ -18,7 +18,8 @@ test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --h
   // The Python side ships as its entry scripts and the package's modules: no tests, no caches.
   expect(paths).toContain('python/analyze.py');
   expect(paths).toContain('python/pgsetup/analyze.py');
-  expect(paths.filter((p) => !/^(bin|dist|templates)\/|^python\/[a-z_]+\.py$|^python\/pgsetup\/[a-z_]+\.py$|^package\.json$|^README\.md$|^LICENSE$/.test(p))).toEqual([]);
+  expect(paths).toContain('python/pgsetup/importer/run.py');
+  expect(paths.filter((p) => !/^(bin|dist|templates)\/|^python\/[a-z_]+\.py$|^python\/pgsetup\/(importer\/)?[a-z_]+\.py$|^package\.json$|^README\.md$|^LICENSE$/.test(p))).toEqual([]);
   expect(paths.some((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/') || p.includes('__pycache__'))).toBe(false);
   // The test hooks stay out: the package has only the seam that loads a module named by PGSETUP_TEST_HOOKS.
   expect(paths.filter((p) => /test-hooks/.test(p))).toEqual([]);
