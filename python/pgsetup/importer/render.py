@@ -113,7 +113,7 @@ def _numeric_fast(scale: int | None) -> Fast:
         out = list(map(spell, values))
         # Only when no digit is lost: a value with more decimals than the scale goes the general
         # way, which rounds its repr half away from zero as PostgreSQL does.
-        if list(map(float, out)) != values or negative_zero in out or "inf" in out or "-inf" in out:
+        if tuple(map(float, out)) != tuple(values) or negative_zero in out or "inf" in out or "-inf" in out:
             return None
         return _same(out)
 

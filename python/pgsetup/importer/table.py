@@ -64,10 +64,10 @@ def _first_bad(codec: Codec, values: list) -> ColumnValueError:
     raise AssertionError("a value failed once and converted the second time")
 
 
-def render_column(codec: Codec, values: list) -> tuple[list[str], list[str]]:
+def render_column(codec: Codec, values: tuple | list) -> tuple[list[str], list[str]]:
     """One column of a batch -> (COPY texts, hash texts), NULL as \\N in both. The two lists are
     the same object when every value's COPY text is its hash text (the usual case)."""
-    nonnull = [v for v in values if v is not None] if None in values else values
+    nonnull = tuple([v for v in values if v is not None]) if None in values else values
     out = codec.fast(nonnull) if codec.fast is not None else None
     if out is None:
         try:
@@ -132,18 +132,19 @@ class TableCopy:
             rendered = []
             for j, (codec, col) in enumerate(zip(codecs, zip(*rows))):
                 try:
-                    rendered.append(render_column(codec, list(col)))
+                    rendered.append(render_column(codec, col))
                 except ColumnValueError as e:
                     raise self.bad_value(rows, n, j, e) from None
-            sent = [s for s, _ in rendered]
-            lines = list(map("\t".join, zip(*sent)))
+            data = ("\n".join(map("\t".join, zip(*[s for s, _ in rendered]))) + "\n").encode("utf-8")
             if all(s is x for s, x in rendered):
-                hash_lines = lines
+                # One line per row: no value sent holds a raw newline (escaped), so split finds the rows.
+                hash_lines = data.split(b"\n")
+                hash_lines.pop()
             else:
-                hash_lines = list(map("\t".join, zip(*[x for _, x in rendered])))
-            h += sum([from_bytes(digest_of(x.encode("utf-8")).digest(), "big") for x in hash_lines])
+                hash_lines = [x.encode("utf-8") for x in map("\t".join, zip(*[x for _, x in rendered]))]
+            h += sum([from_bytes(digest_of(x).digest(), "big") for x in hash_lines])
             n += len(rows)
-            yield ("\n".join(lines) + "\n").encode("utf-8")
+            yield data
             if on_batch:
                 on_batch(n)
         self.n, self.h = n, h % MOD
