@@ -7,8 +7,13 @@ import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
 import { envFilePath, resolveOptions } from '../options/resolve.js';
 import { acquireLock } from '../state/lock.js';
-import type { CommandResult } from './result.js';
 import { settleProjectEnvKey } from '../project/discover.js';
+import { doctor } from './doctor.js';
+import { importSqlite } from './import-sqlite.js';
+import * as control from './local-control.js';
+import type { CommandResult } from './result.js';
+import { setup } from './setup.js';
+import { teardown } from './teardown.js';
 
 
 /** Take the project lock when the command changes things, resolve options and dispatch. */
@@ -44,28 +49,19 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
   const out = createOutput(options.json);
   switch (options.command) {
     case 'setup': {
-      const { setup } = await import('./setup.js');
       const result = await setup(options, given, out);
       return { exitCode: ExitCode.ok, json: result };
     }
-    case 'doctor': {
-      const { doctor } = await import('./doctor.js');
+    case 'doctor':
       return doctor(options, out);
-    }
-    case 'teardown': {
-      const { teardown } = await import('./teardown.js');
+    case 'teardown':
       return { exitCode: ExitCode.ok, json: await teardown(options, given, out) };
-    }
-    case 'import-sqlite': {
-      const { importSqlite } = await import('./import-sqlite.js');
+    case 'import-sqlite':
       return importSqlite(options, out);
-    }
     case 'start':
     case 'stop':
-    case 'status': {
-      const control = await import('./local-control.js');
+    case 'status':
       return control[options.command](options, out);
-    }
     default:
       out.warn(`"${options.command}" is not implemented yet.`);
       return { exitCode: ExitCode.failed, json: { ok: false } };
