@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { ExitCode } from '../errors.js';
 import { readTextIfExists } from '../files/writer.js';
 import { readEnvValue } from '../files/env-file.js';
@@ -39,7 +40,8 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
     flags,
     env: process.env,
     cwd: process.cwd(),
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    // Not process.stdin.isTTY: reading it builds the stdin stream, which a run without prompts never uses.
+    stdinIsTTY: isatty(0),
     envFileValue: envText === undefined ? undefined : readEnvValue(envText, projectEnvKey ?? 'DATABASE_URL'),
     projectEnvKey,
   });
