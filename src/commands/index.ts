@@ -11,7 +11,7 @@ import { acquireLock } from '../state/lock.js';
 import { settleProjectEnvKey } from '../project/discover.js';
 import { doctor } from './doctor.js';
 import { importSqlite } from './import-sqlite.js';
-import * as control from './local-control.js';
+import { start, status, stop } from './local-control.js';
 import type { CommandResult } from './result.js';
 import { setup } from './setup.js';
 import { teardown } from './teardown.js';
@@ -61,9 +61,11 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
     case 'import-sqlite':
       return importSqlite(options, out);
     case 'start':
+      return start(options, out);
     case 'stop':
+      return stop(options, out);
     case 'status':
-      return control[options.command](options, out);
+      return status(options, out);
     default:
       out.warn(`"${options.command}" is not implemented yet.`);
       return { exitCode: ExitCode.failed, json: { ok: false } };
