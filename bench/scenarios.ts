@@ -37,8 +37,9 @@ export function toolPath(cluster: TestCluster): string {
  * an Alembic-phase pair start from this state.
  */
 export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string, dirs: string[]) {
-  const { projectSteps } = (await import(join(ctx.root, 'dist/steps/project/index.js'))) as typeof import('../src/steps/project/index.js');
-  const { connectAdmin } = (await import(join(ctx.root, 'dist/db/admin.js'))) as typeof import('../src/db/admin.js');
+  // dist/ is one bundle: the bench's own compiled copy of src/ (bench/.build/src) is imported instead.
+  const { projectSteps } = await import('../src/steps/project/index.js');
+  const { connectAdmin } = await import('../src/db/admin.js');
   const { cluster } = ctx;
   const dir = mkdtempSync(join(ctx.work, 'e-'));
   dirs.push(dir);

@@ -6,6 +6,8 @@ import { addSecret } from '../io/secrets.js';
 import { style, type Output } from '../io/output.js';
 import type { Options } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
+import { analyzeProject } from '../project/analysis.js';
+import { importInputs, sqliteImportStep } from '../project/sqlite-import.js';
 import type { StepOutcome } from '../plan/step.js';
 import type { CommandResult } from './result.js';
 
@@ -14,7 +16,6 @@ import type { CommandResult } from './result.js';
  * the database the env file's URL names, logged in as the app (no superuser needed).
  */
 export async function importSqlite(opts: Options, out: Output): Promise<CommandResult> {
-  const { analyzeProject } = await import('../project/analysis.js');
   const first = await analyzeProject(opts.projectDir, opts);
   const envKey = opts.envKeyGiven ? opts.envKey : (first.settings?.urlField?.envKey ?? opts.envKey);
   const url = readEnvValue((await readTextIfExists(opts.envFile)) ?? '', envKey) ?? process.env[envKey];
@@ -25,7 +26,6 @@ export async function importSqlite(opts: Options, out: Output): Promise<CommandR
     });
   }
   addSecret(url);
-  const { importInputs, sqliteImportStep } = await import('../project/sqlite-import.js');
   const inputs = importInputs({ projectDir: opts.projectDir, databaseUrl: url, from: opts.sqliteFrom, intoNonempty: opts.sqliteImportIntoNonempty ?? false }, first, async () => first);
   if (!inputs) {
     throw new UserError(`No SQLite database file found in ${opts.projectDir}.`, { hint: 'Pass --from FILE with the SQLite file to import.', exitCode: ExitCode.usage });

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { ExitCode } from '../errors.js';
 import { readTextIfExists } from '../files/writer.js';
 import { readEnvValue } from '../files/env-file.js';
@@ -7,8 +8,13 @@ import { createOutput } from '../io/output.js';
 import type { Flags } from '../options/parse.js';
 import { envFilePath, resolveOptions } from '../options/resolve.js';
 import { acquireLock } from '../state/lock.js';
-import type { CommandResult } from './result.js';
 import { settleProjectEnvKey } from '../project/discover.js';
+import { doctor } from './doctor.js';
+import { importSqlite } from './import-sqlite.js';
+import { start, status, stop } from './local-control.js';
+import type { CommandResult } from './result.js';
+import { setup } from './setup.js';
+import { teardown } from './teardown.js';
 
 
 /** Take the project lock when the command changes things, resolve options and dispatch. */
@@ -34,7 +40,8 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
     flags,
     env: process.env,
     cwd: process.cwd(),
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    // Not process.stdin.isTTY: reading it builds the stdin stream, which a run without prompts never uses.
+    stdinIsTTY: isatty(0),
     envFileValue: envText === undefined ? undefined : readEnvValue(envText, projectEnvKey ?? 'DATABASE_URL'),
     projectEnvKey,
   });
@@ -44,28 +51,21 @@ async function resolveAndDispatch(flags: Flags): Promise<CommandResult> {
   const out = createOutput(options.json);
   switch (options.command) {
     case 'setup': {
-      const { setup } = await import('./setup.js');
       const result = await setup(options, given, out);
       return { exitCode: ExitCode.ok, json: result };
     }
-    case 'doctor': {
-      const { doctor } = await import('./doctor.js');
+    case 'doctor':
       return doctor(options, out);
-    }
-    case 'teardown': {
-      const { teardown } = await import('./teardown.js');
+    case 'teardown':
       return { exitCode: ExitCode.ok, json: await teardown(options, given, out) };
-    }
-    case 'import-sqlite': {
-      const { importSqlite } = await import('./import-sqlite.js');
+    case 'import-sqlite':
       return importSqlite(options, out);
-    }
     case 'start':
+      return start(options, out);
     case 'stop':
-    case 'status': {
-      const control = await import('./local-control.js');
-      return control[options.command](options, out);
-    }
+      return stop(options, out);
+    case 'status':
+      return status(options, out);
     default:
       out.warn(`"${options.command}" is not implemented yet.`);
       return { exitCode: ExitCode.failed, json: { ok: false } };

@@ -7,8 +7,12 @@ import type { Options } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { SqlSession } from '../db/admin.js';
 import type { ProjectContext } from '../project/context.js';
+import { askConfirm } from '../options/prompts.js';
+import { isSyncApp } from '../project/alembic-scaffold.js';
 import type { ManagerKind } from '../project/analysis.js';
+import { startCommand } from '../project/dependencies.js';
 import { analyzeOnce, looksLikePythonProject, projectEnvKey } from '../project/discover.js';
+import { previewProjectChanges, projectSteps } from '../steps/project/index.js';
 
 /** What the pre-flight decided about the Python project, before anything changed. */
 export interface ProjectPlan {
@@ -54,12 +58,10 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   if (opts.settings && target && target.kind !== 'settings' && target.kind !== 'url-constant') {
     throw usageError(`--settings ${opts.settings} does not name a settings object: found ${target.text}.`, 'Pass --settings module:obj naming the settings instance (settings = Settings()) or module:get_settings() for a factory.');
   }
-  const { isSyncApp } = await import('../project/alembic-scaffold.js');
   if (opts.driver === 'asyncpg' && isSyncApp(analysis)) {
     // Never convert an app from sync to async: its create_engine needs a sync driver.
     throw usageError(`The app uses a sync engine (create_engine in ${analysis.engines[0]!.file}), which asyncpg cannot serve.`, 'Pass --driver psycopg (psycopg 3 serves sync and async engines).');
   }
-  const { startCommand } = await import('../project/dependencies.js');
   const start = startCommand(analysis);
   // The env key was settled from this same analysis before the env file was read (settleProjectEnvKey).
   const appKey = projectEnvKey(analysis);
@@ -75,7 +77,6 @@ export async function prepareProject(opts: Options, out: Output): Promise<Projec
   for (const line of review) out.warn(`Check ${line}.`);
   const found = { sqliteFiles, review, startCommand: start, manager: analysis.manager.kind };
   if (opts.dryRun) return { enabled: true, approved: false, changes: [], ...found };
-  const { previewProjectChanges } = await import('../steps/project/index.js');
   const { changes } = await previewProjectChanges(projectContext(opts, '', async () => Promise.reject(new Error('no admin in preview')), false));
   if (changes.length === 0) return { enabled: true, approved: true, changes: [], ...found };
   if (!opts.yes && !opts.interactive) {
@@ -100,7 +101,6 @@ export async function confirmProjectChanges(plan: ProjectPlan, opts: Options, ou
   }
   out.info('');
   for (const c of plan.changes) out.info(c.diff);
-  const { askConfirm } = await import('../options/prompts.js');
   if (await askConfirm(`Apply these changes to ${files}? (backups go to .pg-setup/backups/)`, true)) return { ...plan, approved: true };
   out.warn('Code left as it was, so the app still uses SQLite and no migration is made. Run pg-setup again to apply the changes.');
   return DISABLED;
@@ -120,7 +120,6 @@ function requireManagerTool(kind: string, evidence: string): void {
 /** The project steps for the main task list, once the URL is known. */
 export async function projectPhaseSteps(plan: ProjectPlan, opts: Options, url: string, admin: () => Promise<SqlSession>): Promise<Step[]> {
   if (!plan.enabled) return [];
-  const { projectSteps } = await import('../steps/project/index.js');
   return projectSteps(projectContext(opts, url, admin, plan.approved));
 }
 

@@ -4,6 +4,7 @@ import { isSqliteUrl } from '../db/url.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { Output } from '../io/output.js';
 import { addSecret } from '../io/secrets.js';
+import { askConfirm, askName, askPassword, askSelect } from '../options/prompts.js';
 import type { Given } from '../options/resolve.js';
 import type { Options, RunConfig } from '../options/types.js';
 import { buildProvider, chooseServer, detectMachine, rememberedProvider, type ServerChoice } from '../providers/select.js';
@@ -72,7 +73,6 @@ type Answers = Partial<Pick<Options, 'dbName' | 'dbUser' | 'dbPassword' | 'dbPas
  * env file. Returns the answers; the caller merges them into the run's config.
  */
 async function askForGaps(opts: RunConfig, given: Given, project: ProjectPlan, out: Output): Promise<Answers> {
-  const { askConfirm, askName, askPassword, askSelect } = await import('../options/prompts.js');
   const a: Answers = {};
   let dbName = opts.dbName;
   if (!given.dbName) {

@@ -5,6 +5,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
 import { style, type Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
+import { askConfirm } from '../options/prompts.js';
 import type { Options, RunConfig } from '../options/types.js';
 import { decideSetup, type Note, type SetupAnswers, type SetupFacts, type SetupPlan } from '../plan/decide.js';
 import { describeSteps, runSteps } from '../plan/run.js';
@@ -115,7 +116,6 @@ async function decideAsking(c: RunConfig, facts: SetupFacts, out: Output): Promi
       return d.plan;
     }
     print(d.notes);
-    const { askConfirm } = await import('../options/prompts.js');
     answers[d.key] = await askConfirm(d.question, false);
   }
 }

@@ -7,6 +7,7 @@ import { readEnvValue, removeEnvKey } from '../files/env-file.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
 import type { Output } from '../io/output.js';
 import type { Given } from '../options/resolve.js';
+import { askTyped } from '../options/prompts.js';
 import type { Options, RunConfig } from '../options/types.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
@@ -68,7 +69,6 @@ export async function teardown(opts: Options, _given: Given, out: Output): Promi
 async function confirm(opts: RunConfig, dropping: string[], out: Output): Promise<void> {
   out.info(`This drops ${dropping.join(' and ')} with all their data, and removes ${opts.envKey} from ${relative(opts.projectDir, opts.envFile) || opts.envFile}.`);
   if (opts.interactive) {
-    const { askTyped } = await import('../options/prompts.js');
     if (!(await askTyped(`Type the database name (${opts.dbName}) to confirm`, opts.dbName))) {
       throw usageError('The name did not match; nothing was dropped.', 'Run pg-setup teardown again and type the database name exactly.');
     }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Client } from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
@@ -73,6 +74,11 @@ function loadPgDriver(): Promise<(typeof import('./pg-driver.js'))['default']> {
   return driver.then((m) => m.default);
 }
 
+/** Start loading the pg driver for a connection soon to come, while the process would wait anyway (a server starting). */
+export function preloadPgDriver(): void {
+  loadPgDriver().catch(() => undefined);
+}
+
 async function openPgClientAs(conn: PgConnection, tls: TlsSettings | undefined): Promise<{ client: Client; tls: TlsState | undefined }> {
   const pg = await loadPgDriver();
   const client = new pg.Client({
@@ -96,6 +102,29 @@ async function openPgClientAs(conn: PgConnection, tls: TlsSettings | undefined):
     throw e;
   }
   return { client, tls: tlsStateOf(client, tls) };
+}
+
+/**
+ * Log out as libpq's PQfinish does: send Terminate and close our side of the socket, then go
+ * on without waiting the 3-5 ms the server's backend takes to exit and close its side (pg's
+ * `end()` waits for that). Once our side is closed the socket no longer keeps the process
+ * alive. Never throws.
+ */
+export function closeClient(client: Client): Promise<void> {
+  const socket = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+  const ended = client.end().catch(() => undefined);
+  if (!socket || typeof socket.unref !== 'function' || socket.destroyed) return ended;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      socket.unref();
+      resolve();
+    };
+    // 'finish': Terminate is written and our FIN sent; 'close' and end() cover a socket that fails first.
+    if (socket.writableFinished) done();
+    socket.once('finish', done);
+    socket.once('close', done);
+    void ended.then(done);
+  });
 }
 
 /** The server answered the SSLRequest with "no": it has ssl = off. */
@@ -189,9 +218,7 @@ export async function connectAdmin(conn: PgConnection): Promise<SqlSession> {
         throw sanitizePgError(e);
       }
     },
-    async close() {
-      await client.end().catch(() => undefined);
-    },
+    close: () => closeClient(client),
   };
 }
 

@@ -1,25 +1,11 @@
-import { createRequire } from 'node:module';
+// First: the stand-in `navigator` must be there while pg's modules evaluate (see pg-navigator.ts).
+import { navigatorShimmed } from './pg-navigator.js';
+import pg from 'pg';
 
 /**
- * The `pg` driver, loaded without the cost of its Cloudflare probe on Node 20. pg asks at load
- * time whether it runs in a Cloudflare Worker: it reads `navigator.userAgent`, and where Node
- * has no `navigator` (Node 20) it constructs a `Response`, which loads Node's whole fetch
- * implementation (20-45 ms here, a quarter of a re-run). A `navigator` that says Node.js, there
- * only while pg loads, answers the same question for free. Newer Nodes have their own.
- * pg is CommonJS: required as such, it skips the scan Node makes of a CommonJS module's source
- * when ESM imports it.
+ * The `pg` driver, bundled into its own chunk of dist/ and imported on first connection only
+ * (db/admin.ts), so `pg-setup status`, `stop` and `--help` never load it.
  */
-type Pg = typeof import('pg').default;
+if (navigatorShimmed) delete (globalThis as { navigator?: unknown }).navigator;
 
-const g = globalThis as { navigator?: unknown };
-const shim = g.navigator === undefined;
-if (shim) Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true, writable: true });
-let loaded: Pg;
-try {
-  loaded = createRequire(import.meta.url)('pg') as Pg;
-} finally {
-  if (shim) delete g.navigator;
-}
-
-const pg: Pg = loaded;
 export default pg;

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { ExitCode, UserError } from '../errors.js';
 import { redact } from '../io/secrets.js';
-import { explainTlsError, isTlsRequired, openPgClient, type SqlSession, type TlsState } from './admin.js';
+import { closeClient, explainTlsError, isTlsRequired, openPgClient, type SqlSession, type TlsState } from './admin.js';
 import { offersTls } from '../net/probe.js';
 import type { TlsSettings } from './tls.js';
 import { quoteIdent, quoteLiteral } from './ident.js';
@@ -170,7 +170,7 @@ const CAN_CREATE_SQL = `has_schema_privilege('public', 'CREATE') AND NOT pg_is_i
 /** Try to log in as the app over TCP. Never throws. */
 export async function tryAppLogin(login: AppLogin, database = login.database): Promise<LoginResult> {
   try {
-    await (await openAppClient(login, database)).client.end();
+    await closeClient((await openAppClient(login, database)).client);
     return { ok: true };
   } catch (e) {
     return { ok: false, ...(await classifyLoginFailure(e, login)) };
@@ -258,7 +258,7 @@ export async function verifyAppCanWrite(login: AppLogin): Promise<void> {
     if (e instanceof UserError) throw e;
     throw new UserError(`Role "${login.user}" could not be checked for CREATE on ${login.database}.public: ${redact((e as Error).message)}`, { exitCode: ExitCode.auth });
   } finally {
-    await client.end().catch(() => undefined);
+    await closeClient(client);
   }
 }
 
@@ -293,6 +293,6 @@ export async function probeAsApp(login: AppLogin, opts: { write?: boolean } = {}
   } catch (e) {
     return { ok: false, ...(await classifyLoginFailure(e, login)) };
   } finally {
-    await client?.end().catch(() => undefined);
+    if (client) await closeClient(client);
   }
 }

@@ -1,4 +1,5 @@
 import { basename, relative } from 'node:path';
+import { connectAdmin } from '../db/admin.js';
 import { quoteIdent } from '../db/ident.js';
 import { loginError } from '../db/provision.js';
 import { maskUrl } from '../db/url.js';
@@ -7,6 +8,8 @@ import { gitignoreCovers } from '../files/gitignore.js';
 import { readTextIfExists } from '../files/writer.js';
 import { hasLocalCluster } from '../providers/local/cluster.js';
 import type { ProjectAnalysis } from '../project/analysis.js';
+import { analyzeOnce, looksLikePythonProject } from '../project/discover.js';
+import { isAtHeads, readDbState } from '../project/migration.js';
 import { isLocalHost } from '../db/tls.js';
 import { fail, pass, skip, warn, type CheckResult, type DoctorCheck, type DoctorContext } from './registry.js';
 
@@ -177,8 +180,6 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
       if (a.alembic.heads.length === 0) return fail('alembic/versions has no revision', RERUN);
       const app = await loggedIn(ctx);
       if (!('probe' in app)) return app;
-      const { connectAdmin } = await import('../db/admin.js');
-      const { readDbState, isAtHeads } = await import('../project/migration.js');
       const session = await connectAdmin(ctx.login!);
       try {
         const state = await readDbState(session);
@@ -213,7 +214,6 @@ function projectAnalysis(ctx: DoctorContext): Promise<ProjectAnalysis | undefine
   let p = analyses.get(ctx);
   if (!p) {
     p = (async () => {
-      const { analyzeOnce, looksLikePythonProject } = await import('../project/discover.js');
       if (!looksLikePythonProject(ctx.opts.projectDir)) return undefined;
       // The same analysis that settled the env key before the env file was read.
       return analyzeOnce(ctx.opts.projectDir, ctx.opts);

@@ -15,6 +15,8 @@ export interface RunOptions {
   reject?: boolean;
   /** Called with each line of stdout as it arrives (progress from a long child). */
   onStdoutLine?: (line: string) => void;
+  /** Called once the child is started: work that can overlap the wait for it. */
+  onSpawn?: () => void;
 }
 
 export interface RunResult {
@@ -55,6 +57,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   // Loaded on first use: execa is the heaviest import on the start-up path and many runs spawn nothing.
   const { execa } = await import('execa');
   const child = execa(file, argv, execaOpts);
+  opts.onSpawn?.();
   if (opts.onStdoutLine) {
     const onLine = opts.onStdoutLine;
     let partial = '';

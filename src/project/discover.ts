@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flags } from '../options/parse.js';
-import type { AnalysisOverrides, ProjectAnalysis } from './analysis.js';
+import { analyzeProject, type AnalysisOverrides, type ProjectAnalysis } from './analysis.js';
 
 /**
  * Finding the project before anything is resolved: is there a Python project, what does its
@@ -14,7 +14,6 @@ import type { AnalysisOverrides, ProjectAnalysis } from './analysis.js';
  * first step share one Python start, and a file changed meanwhile is read again.
  */
 export async function analyzeOnce(projectDir: string, overrides: AnalysisOverrides): Promise<ProjectAnalysis> {
-  const { analyzeProject } = await import('./analysis.js');
   return analyzeProject(projectDir, overrides);
 }
 

@@ -6,6 +6,7 @@ import { parseUrl } from '../db/url.js';
 import { describePortState, probePort } from '../net/probe.js';
 import { ExitCode, UserError, usageError } from '../errors.js';
 import { addSecret } from '../io/secrets.js';
+import { askConfirm, askFilePath, askServerUrl } from '../options/prompts.js';
 import type { Options, RunConfig } from '../options/types.js';
 import type { Step } from '../plan/step.js';
 import type { Endpoint, Provider, ProviderStatus } from './types.js';
@@ -149,7 +150,6 @@ export function serverUnreachable(ep: { host: string; port: number }): UserError
  * sslmode=verify-full when there is one. Returns the admin URL, TLS, host and port it settles.
  */
 export async function askExistingServer(opts: RunConfig): Promise<Partial<Pick<Options, 'adminUrl' | 'tls' | 'host' | 'port'>>> {
-  const { askConfirm, askFilePath, askServerUrl } = await import('../options/prompts.js');
   const pasted = await askServerUrl('Admin URL of the server (paste it; Enter: PG* variables)');
   if (!pasted) return {};
   const u = parseUrl(pasted)!;

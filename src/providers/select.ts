@@ -1,5 +1,12 @@
+import { ExitCode, UserError } from '../errors.js';
 import type { Output } from '../io/output.js';
+import { askSelect } from '../options/prompts.js';
 import type { Options, ProviderName, RunConfig } from '../options/types.js';
+import { readCreated, serverKey } from '../state/created.js';
+import { askExistingServer, createExistingProvider } from './existing.js';
+import { hasLocalCluster } from './local/cluster.js';
+import { analyzePort, resolvePortNonInteractive, stopPortOwner } from './port-owner.js';
+import { chooseProvider, createProvider, detectAll, renderDetectionTable } from './registry.js';
 import type { Provider, ProviderStatus } from './types.js';
 
 /** Providers that start a server on a port of their own (so a taken port is a conflict). */
@@ -11,7 +18,6 @@ const STARTS_A_SERVER: ProviderName[] = ['apt', 'brew', 'docker'];
  */
 export async function detectMachine(opts: RunConfig, out: Output): Promise<ProviderStatus[] | undefined> {
   if (opts.provider !== 'auto' || (await rememberedProvider(opts))) return undefined;
-  const { chooseProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   const statuses = await detectAll(opts);
   // The row the question preselects is starred in the table too; no usable row, no star (the question says why).
   let recommended: ProviderName | undefined;
@@ -37,7 +43,6 @@ export interface ServerChoice {
  * and why). Then a taken port is settled. The provider itself is built once the run's config is frozen.
  */
 export async function chooseServer(opts: RunConfig, out: Output, detected?: ProviderStatus[]): Promise<ServerChoice> {
-  const { chooseProvider, detectAll, renderDetectionTable } = await import('./registry.js');
   let name: ProviderName;
   const remembered = opts.provider === 'auto' && !detected ? await rememberedProvider(opts) : undefined;
   if (opts.provider !== 'auto') {
@@ -59,14 +64,13 @@ export async function chooseServer(opts: RunConfig, out: Output, detected?: Prov
   }
   let patch: ServerChoice['patch'] = {};
   if (STARTS_A_SERVER.includes(name) && !opts.dryRun) ({ name, patch } = await settlePort(opts, name, out));
-  if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) patch = { ...patch, ...(await (await import('./existing.js')).askExistingServer(opts)) };
+  if (name === 'existing' && opts.interactive && !opts.yes && !opts.adminUrl) patch = { ...patch, ...(await askExistingServer(opts)) };
   return { name, patch };
 }
 
-/** The provider for the settled config; `existing` without loading every provider module (the re-run's fast path). */
+/** The provider for the settled config. */
 export async function buildProvider(name: ProviderName, config: RunConfig): Promise<Provider> {
-  if (name === 'existing') return (await import('./existing.js')).createExistingProvider(config);
-  return (await import('./registry.js')).createProvider(name, config);
+  return name === 'existing' ? createExistingProvider(config) : createProvider(name, config);
 }
 
 /**
@@ -74,17 +78,14 @@ export async function buildProvider(name: ProviderName, config: RunConfig): Prom
  * .pg-setup/state.json for the host:port in the env file.
  */
 export async function rememberedProvider(opts: RunConfig): Promise<ProviderName | undefined> {
-  const { hasLocalCluster } = await import('./local/cluster.js');
   if (hasLocalCluster(opts.projectDir)) return 'local';
   if (typeof opts.port !== 'number') return undefined;
-  const { readCreated, serverKey } = await import('../state/created.js');
   const rec = (await readCreated(opts.projectDir)).servers[serverKey({ host: opts.host, port: opts.port })];
   const known: ProviderName[] = ['existing', 'apt', 'brew', 'docker', 'local'];
   return known.find((n) => n === rec?.provider);
 }
 
 async function askProvider(statuses: ProviderStatus[], recommended: ProviderName): Promise<ProviderName> {
-  const { askSelect } = await import('../options/prompts.js');
   const usable = statuses.filter((s) => s.state !== 'unavailable');
   return askSelect<ProviderName>(
     'Which PostgreSQL should this project use?',
@@ -98,7 +99,6 @@ async function askProvider(statuses: ProviderStatus[], recommended: ProviderName
  * next free port, or stop it. Non-interactive: never switch ports unless --port auto.
  */
 async function settlePort(opts: RunConfig, name: ProviderName, out: Output): Promise<ServerChoice> {
-  const { analyzePort, resolvePortNonInteractive, stopPortOwner } = await import('./port-owner.js');
   const analysis = await analyzePort(opts);
   const keep = { name, patch: {} };
   if (analysis.owner.kind === 'free') return keep;
@@ -106,14 +106,12 @@ async function settlePort(opts: RunConfig, name: ProviderName, out: Output): Pro
   if (opts.interactive) {
     const use = analysis.choices.find((c) => c.value === 'use');
     if (use?.provider === name) return keep;
-    const { askSelect } = await import('../options/prompts.js');
     const picked = await askSelect(
       analysis.message,
       [...analysis.choices.map((c, i) => ({ value: String(i), name: c.label })), { value: 'quit', name: 'Stop here (change nothing)' }],
       '0',
     );
     if (picked === 'quit') {
-      const { UserError, ExitCode } = await import('../errors.js');
       throw new UserError('Stopped: nothing was changed.', { exitCode: ExitCode.server });
     }
     choice = analysis.choices[Number(picked)];

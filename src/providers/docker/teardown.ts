@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { ExitCode, UserError } from '../../errors.js';
+import { connectDocker, isNotFound } from '../../io/docker.js';
 import type { Options } from '../../options/types.js';
 import type { Step } from '../../plan/step.js';
 import { defaultContainerName, LABEL_MANAGED } from './names.js';
@@ -13,13 +14,11 @@ interface TeardownContext {
 }
 
 async function engine(ctx: TeardownContext): Promise<Dockerode> {
-  const { connectDocker } = await import('../../io/docker.js');
   return (await connectDocker({ dockerHost: ctx.deps.dockerHost, timeoutMs: Math.min(ctx.opts.timeoutMs, 5000) })).docker;
 }
 
 /** The inspect data, or undefined when the object is gone. */
 async function inspectIfThere<T>(get: () => Promise<T>): Promise<T | undefined> {
-  const { isNotFound } = await import('../../io/docker.js');
   try {
     return await get();
   } catch (e) {

@@ -207,8 +207,8 @@ export async function chownTo(path: string, runAs: RunAs | undefined): Promise<v
 }
 
 /** Run a PostgreSQL program as the cluster's user, from a folder that user can enter. */
-function runPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, reject = true): Promise<RunResult> {
-  return run(join(binDir, program), args, { user: runAs?.user, cwd, reject, env: { LC_ALL: 'C' } });
+function runPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, reject = true, onSpawn?: () => void): Promise<RunResult> {
+  return run(join(binDir, program), args, { user: runAs?.user, cwd, reject, env: { LC_ALL: 'C' }, onSpawn });
 }
 
 /**
@@ -321,12 +321,15 @@ export async function clusterState(paths: LocalPaths, _binDir: string, _runAs: R
   }
 }
 
-/** Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the log tail. */
-export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
+/**
+ * Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the
+ * log tail. `onSpawn` runs while pg_ctl waits.
+ */
+export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number; onSpawn?: () => void }): Promise<void> {
   // An existing cluster's folders were checked when it was made; a new one's are checked now.
   if (!existsSync(join(o.paths.dataDir, 'PG_VERSION')) || !existsSync(socketDirFor(o.paths.serverDir))) await prepareFolders(o.paths, o.runAs);
   const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
-  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, false);
+  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, false, o.onSpawn);
   if (r.exitCode !== 0) {
     const tail = await logTail(o.paths.logFile);
     throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${r.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {

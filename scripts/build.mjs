@@ -1,0 +1,50 @@
+/**
+ * `npm run build` (after `tsc --noEmit` has type-checked src/): bundle src/cli.ts into dist/
+ * with esbuild, so a run loads a handful of files instead of ~100 modules (pg-setup's own and
+ * its libraries'), each of which Node's ESM loader resolves, reads, compiles and links apart.
+ *
+ * Code splitting keeps every dynamic import() a file of its own, loaded only when reached:
+ * - dist/cli.js holds `--help` and `--version` (the shared errors, flags and output go into one
+ *   chunk both use); the commands come in with `import('./commands/index.js')`;
+ * - pg (db/pg-driver.ts), execa (io/exec.ts) and listr2 (plan/run.ts) are chunks of their own,
+ *   loaded on the first connection, child process or terminal task list;
+ * - dockerode and @inquirer/prompts stay outside the bundle (dockerode's ssh2 carries optional
+ *   native code), imported from node_modules by io/docker.ts and options/prompts.ts when used.
+ * pg-setup's own modules import each other statically, so they form one chunk: splitting at
+ * each of them made ~30 small files on a re-run's path, and each file costs about 1 ms. The
+ * exception is providers/local/tar.ts (with zlib), which only a download of binaries needs.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** @type {import('esbuild').BuildOptions} */
+const buildOptions = {
+  absWorkingDir: ROOT,
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  // Chunks sit beside cli.js: package-dir.ts and cli.ts find the package root as dist/..
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: [
+    'dockerode',
+    '@inquirer/prompts',
+    // pg requires these only for pg.native and inside a Cloudflare Worker, never on Node.
+    'pg-native',
+    'pg-cloudflare',
+  ],
+  // pg is CommonJS and requires Node's modules; an ESM chunk has no `require` of its own.
+  banner: { js: "import { createRequire as __pgSetupCreateRequire } from 'node:module'; const require = __pgSetupCreateRequire(import.meta.url);" },
+  legalComments: 'inline',
+  logLevel: 'warning',
+};
+
+rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
+await esbuild.build(buildOptions);
