@@ -25,6 +25,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, pool
 
+from .collector import imported_frozen
+
 SCHEMA_MISMATCH = 3
 
 
@@ -166,7 +168,7 @@ def main() -> dict:
     req = json.load(sys.stdin)
     for p in reversed(req.get("sysPath") or []):
         sys.path.insert(0, os.path.abspath(p))
-    url, metadata = load(req)
+    url, metadata = imported_frozen(load, req)
     if not metadata.tables:
         return {"error": "no-tables", "detail": "the models define no tables (are the model modules imported?)"}
     cfg = Config("alembic.ini")
