@@ -6,13 +6,15 @@ import gc
 
 import pytest
 
-from pgsetup.collector import imported_frozen
+from pgsetup.collector import YOUNG_THRESHOLD, imported_frozen
 
 
 @pytest.fixture(autouse=True)
 def restore_collector():
     enabled = gc.isenabled()
+    threshold = gc.get_threshold()
     yield
+    gc.set_threshold(*threshold)
     gc.unfreeze()
     if enabled:
         gc.enable()
@@ -49,3 +51,9 @@ def test_a_collector_switched_off_before_stays_off():
     gc.disable()
     imported_frozen(lambda: None)
     assert not gc.isenabled()
+
+
+def test_after_the_import_the_young_generation_is_collected_less_often():
+    gc.set_threshold(700, 10, 10)
+    imported_frozen(lambda: None)
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
