@@ -63,5 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         # the app's code is not parsed again.
         print(json.dumps({"alembic": find_alembic(os.path.abspath(argv[0]))}))
         return
+    if len(argv) > 1 and argv[1] == "--manager-only":
+        # After pg-setup added the driver and Alembic (pyproject.toml, the lock, the venv,
+        # requirements.txt), only the dependency manager's part of the analysis changed.
+        print(json.dumps({"manager": detect_manager(os.path.abspath(argv[0]))}))
+        return
     overrides = json.loads(argv[1]) if len(argv) > 1 else {}
     print(json.dumps(analyze(argv[0], overrides)))

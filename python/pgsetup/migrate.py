@@ -23,7 +23,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy import create_engine, event, inspect, pool
+
+from .collector import imported_frozen
+from .ddl_pipeline import pipeline_connection, run_pipelined
 
 SCHEMA_MISMATCH = 3
 
@@ -74,6 +77,24 @@ def run_with(cfg: Config, conn, fn, *args, **kwargs):
         cfg.attributes.pop("connection", None)
 
 
+def upgrade_new_revision(cfg: Config, conn) -> None:
+    """`alembic upgrade head` for the revision autogenerate just wrote: its DDL pipelined
+    when the driver is psycopg 3 (python/pgsetup/ddl_pipeline.py), else as Alembic runs it."""
+    raw = pipeline_connection(getattr(conn.connection, "driver_connection", None))
+    if raw is None:
+        run_with(cfg, conn, command.upgrade, "head")
+        return
+
+    def listen(before):
+        def before_cursor_execute(_conn, _cursor, _statement, _params, context, _many):
+            before(bool(getattr(context, "isddl", False)))
+
+        event.listen(conn, "before_cursor_execute", before_cursor_execute)
+        return lambda: event.remove(conn, "before_cursor_execute", before_cursor_execute)
+
+    run_pipelined(raw, listen, lambda: run_with(cfg, conn, command.upgrade, "head"), conn.rollback)
+
+
 def work(req: dict, cfg: Config, metadata, conn, on_scratch) -> dict:
     """The migration on one sync connection (an async engine hands one through run_sync).
 
@@ -102,11 +123,11 @@ def work(req: dict, cfg: Config, metadata, conn, on_scratch) -> dict:
             result["action"] = "stamped"
             result["kept"] = present
         else:
-            run_with(cfg, conn, command.upgrade, "head")
+            upgrade_new_revision(cfg, conn)
             result["action"] = "created"
     else:
         rev = run_with(cfg, conn, command.revision, message=req["message"], autogenerate=True)
-        run_with(cfg, conn, command.upgrade, "head")
+        upgrade_new_revision(cfg, conn)
         result["revisionFile"] = rev.path
         # The first revision is the only one, so it is the head: reading the folder again
         # would load the whole revision file a third time (Alembic's revision and upgrade
@@ -166,7 +187,7 @@ def main() -> dict:
     req = json.load(sys.stdin)
     for p in reversed(req.get("sysPath") or []):
         sys.path.insert(0, os.path.abspath(p))
-    url, metadata = load(req)
+    url, metadata = imported_frozen(load, req)
     if not metadata.tables:
         return {"error": "no-tables", "detail": "the models define no tables (are the model modules imported?)"}
     cfg = Config("alembic.ini")

@@ -25,7 +25,7 @@ def guarded_by_tzinfo(node: ast.AST, parents: dict) -> bool:
 def find_sqlite_quirks(modules: list[Module]) -> list[dict]:
     out = []
     for m in modules:
-        parents = {c: p for p in ast.walk(m.tree) for c in ast.iter_child_nodes(p)}
+        parents = None  # built only for a module with a candidate: most have none
         for node in ast.walk(m.tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"):
                 continue
@@ -36,6 +36,7 @@ def find_sqlite_quirks(modules: list[Module]) -> list[dict]:
             # patch one read back from the database.
             if isinstance(receiver, ast.Call) or not isinstance(receiver, (ast.Name, ast.Attribute, ast.Subscript)):
                 continue
+            parents = parents or {c: p for p in ast.walk(m.tree) for c in ast.iter_child_nodes(p)}
             if guarded_by_tzinfo(node, parents):
                 continue
             out.append({

@@ -1,5 +1,7 @@
 """Dependency managers (shape 7): uv, poetry, pip with requirements.txt in any encoding pip reads, pip with pyproject.toml."""
 
+import json
+
 import pytest
 
 
@@ -37,3 +39,15 @@ def test_poetry_pep621_and_classic(project):
     assert m["kind"] == "poetry" and {"name": "fastapi", "extras": []} in m["dependencies"]
     project.write("pyproject.toml", '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\npython = "^3.11"\nSQLAlchemy = "^2.0"\n')
     assert project.analyze()["manager"]["dependencies"] == [{"name": "sqlalchemy", "extras": []}]
+
+
+def test_the_manager_only_read_prints_what_the_whole_analysis_says_of_the_manager(project, capsys):
+    from pgsetup.analyze import main
+
+    project.write("models.py", "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n")
+    project.write("pyproject.toml", '[project]\nname = "x"\nversion = "0"\ndependencies = ["fastapi", "psycopg[binary]>=3"]\n')
+    project.write("uv.lock", "version = 1\n")
+    venv(project, made_by_uv=True)
+    main([str(project.root), "--manager-only"])
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"manager": project.analyze()["manager"]}

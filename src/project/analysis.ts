@@ -258,15 +258,28 @@ export async function analyzeProject(projectDir: string, overrides: AnalysisOver
  * without parsing the app's code again: what the scaffold step changes.
  */
 export async function readAlembicSetup(projectDir: string): Promise<ProjectAnalysis['alembic']> {
+  return (await readAnalysisPart(projectDir, 'alembic')).alembic;
+}
+
+/**
+ * Only the dependency manager's part of the analysis (its kind, the declared dependencies,
+ * the venv and its packages), read without parsing the app's code again: what the
+ * dependency step changes.
+ */
+export async function readManager(projectDir: string): Promise<ProjectAnalysis['manager']> {
+  return (await readAnalysisPart(projectDir, 'manager')).manager;
+}
+
+async function readAnalysisPart<K extends 'alembic' | 'manager'>(projectDir: string, part: K): Promise<Pick<ProjectAnalysis, K>> {
   const py = plainPython(projectDir);
-  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'analyze.py'), projectDir, '--alembic-only'], { cwd: projectDir, reject: false });
+  const r = await run(py.cmd, [...py.args, join(pythonDir(), 'analyze.py'), projectDir, `--${part}-only`], { cwd: projectDir, reject: false });
   if (r.exitCode !== 0) {
-    throw new UserError(`Could not read the Alembic setup in ${projectDir}.`, {
+    throw new UserError(`Could not read the ${part === 'alembic' ? 'Alembic setup' : 'dependencies'} in ${projectDir}.`, {
       hint: `The analyzer failed: ${r.stderr.split('\n').slice(-3).join(' ')}`,
       exitCode: ExitCode.project,
     });
   }
-  return (parseAnalysis(r.stdout) as unknown as { alembic: ProjectAnalysis['alembic'] }).alembic;
+  return parseAnalysis(r.stdout) as unknown as Pick<ProjectAnalysis, K>;
 }
 
 /**

@@ -37,7 +37,7 @@ export function dependencyStep(r: ProjectRun): Step {
       } else if (p.requirementLines.length) {
         await writeFileAtomic(join(r.ctx.projectDir, 'requirements.txt'), await appendRequirements(r.ctx.projectDir, p.requirementLines), { mkdirs: true });
       }
-      r.changed();
+      await r.dependenciesChanged();
       return p.missing.length ? `added ${p.missing.join(', ')}` : `installed ${p.notInstalled.join(', ')}`;
     },
   };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../../errors.js';
 import { isSyncApp, type EnvPyInputs } from '../../project/alembic-scaffold.js';
-import { analyzeProject, findGaps, forgetAnalyses, readAlembicSetup, type ProjectAnalysis } from '../../project/analysis.js';
+import { analyzeProject, findGaps, forgetAnalyses, readAlembicSetup, readManager, type ProjectAnalysis } from '../../project/analysis.js';
 import type { ProjectContext } from '../../project/context.js';
 import { runnerPrefix } from '../../project/dependencies.js';
 import type { MigrationResult } from '../../project/migration.js';
@@ -63,6 +63,20 @@ export class ProjectRun {
     if (!a || !dir.split('/').some((d) => d === 'alembic' || d === 'migrations' || d.startsWith('.'))) return this.changed();
     forgetAnalyses();
     this.current = { ...a, alembic: await readAlembicSetup(this.ctx.projectDir) };
+  }
+
+  /**
+   * The dependency step changed only what the manager's part of the analysis reads
+   * (pyproject.toml's dependencies, the lock, the venv, requirements.txt): that part is read
+   * again, the app's code is not (at 500 models a full read is about a second), and the wiring
+   * stays the one the preview showed. A project with a file the first interpreter could not
+   * parse is read whole again: the venv's interpreter may be newer.
+   */
+  async dependenciesChanged(): Promise<void> {
+    const a = this.current;
+    if (!a || a.parseErrors.length > 0) return this.changed();
+    forgetAnalyses();
+    this.current = { ...a, manager: await readManager(this.ctx.projectDir) };
   }
 
   /** The latest analysis, even one a step has since made stale. */
