@@ -22,6 +22,7 @@ import sqlite3
 import sys
 import time
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from .pg import connect, read_catalog
 from .plan import ImportFailure, SECRET_COLUMN, match_tables, order_tables, quote_ident, quote_literal, read_sqlite, sqlite_columns
@@ -152,7 +153,12 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
         # Naive datetimes are read as UTC; the zone and DateStyle also fix the text the hash reads.
         db.query("SET LOCAL TimeZone = 'UTC'")
         db.query("SET LOCAL DateStyle = 'ISO, YMD'")
-        utf8 = db.query("SELECT current_setting('server_encoding') = 'UTF8'")[0][0]
+        utf8, workers = db.query("SELECT current_setting('server_encoding') = 'UTF8', current_setting('max_parallel_workers_per_gather')::int")[0]
+        # The verification's scans run in parallel; on this machine's own server, the leader and
+        # one worker per other core keep every core busy, and a worker more only takes turns.
+        cores = os.cpu_count() or 1
+        if is_local(url) and workers > cores - 1:
+            db.query(f"SET LOCAL max_parallel_workers_per_gather = {cores - 1}")
         pg_cols, constraints = read_catalog(db)
         plan = match_tables(sqlite_columns(lite), pg_cols, req.get("tables"))
         targets = plan["tables"]
@@ -208,6 +214,13 @@ def run_import(req: dict, url: str, emit: Emitter) -> dict:
     finally:
         db.close()
         lite.close()
+
+
+def is_local(url: str) -> bool:
+    """The server runs on this machine: a loopback host or a Unix socket."""
+    parts = urlsplit(url)
+    hosts = [parts.hostname or "", dict(parse_qsl(parts.query)).get("host", "")]
+    return all(h in ("", "localhost", "127.0.0.1", "::1") or h.startswith("/") for h in hosts)
 
 
 def verify(db, tables: list[TableCopy], results: list[dict], before: dict[str, tuple[int, int]], utf8: bool) -> None:
