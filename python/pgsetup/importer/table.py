@@ -39,9 +39,17 @@ def _md5_factory() -> Callable[[bytes], Any]:
 md5 = _md5_factory()
 
 
+def lines_hash(lines: list[bytes]) -> int:
+    """The sum of the rows' hashes: each row's MD5 as a 128-bit number, of which only the low 64
+    bits count once the sum is taken mod 2**64, as PostgreSQL's
+    `sum(('x' || right(md5(line), 16))::bit(64)::bigint)` does (hash_query)."""
+    from_bytes = int.from_bytes
+    return sum([from_bytes(md5(x).digest(), "big") for x in lines])
+
+
 def line_hash(line: str) -> int:
-    """One row's hash, as PostgreSQL's `('x' || right(md5(line), 16))::bit(64)::bigint` (mod 2**64)."""
-    return int.from_bytes(md5(line.encode("utf-8")).digest(), "big") % MOD
+    """One row's hash (mod 2**64)."""
+    return lines_hash([line.encode("utf-8")]) % MOD
 
 
 class ColumnValueError(Exception):
@@ -80,14 +88,11 @@ def render_column(codec: Codec, values: tuple | list) -> tuple[list[str], list[s
         sent, hashed = out
     if not codec.plain:
         joined = "".join(sent)
-        if SPECIAL.search(joined):
-            same = hashed is sent
-            escaped = [s.translate(COPY_ESCAPES) for s in sent]
-            if codec.texty and (("\\" in joined) if same else ("\\" in "".join(hashed))):
-                hashed = [h.replace("\\", "\\\\") for h in hashed]
-            sent = escaped
-        elif codec.texty and hashed is not sent and "\\" in "".join(hashed):
+        escaped = [s.translate(COPY_ESCAPES) for s in sent] if SPECIAL.search(joined) else sent
+        # A texty hash text doubles its backslashes (render.hash_sql), so the text \N is no NULL.
+        if codec.texty and "\\" in (joined if hashed is sent else "".join(hashed)):
             hashed = [h.replace("\\", "\\\\") for h in hashed]
+        sent = escaped
     if nonnull is values:
         return sent, hashed
     it = iter(sent)
@@ -123,8 +128,6 @@ class TableCopy:
         codecs = self.codecs
         n = 0
         h = 0
-        digest_of = md5
-        from_bytes = int.from_bytes
         while True:
             rows = cur.fetchmany(batch)
             if not rows:
@@ -142,7 +145,7 @@ class TableCopy:
                 hash_lines.pop()
             else:
                 hash_lines = [x.encode("utf-8") for x in map("\t".join, zip(*[x for _, x in rendered]))]
-            h += sum([from_bytes(digest_of(x).digest(), "big") for x in hash_lines])
+            h += lines_hash(hash_lines)
             n += len(rows)
             yield data
             if on_batch:
