@@ -6,7 +6,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { generatePassword } from '../../db/scram.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../files/writer.js';
-import { run, type RunResult } from '../../io/exec.js';
+import { launch, run, type Launched, type RunResult } from '../../io/exec.js';
+import { passwdEntries } from '../../io/passwd.js';
 import { addSecret } from '../../io/secrets.js';
 import { LOOPBACK } from '../../net/free-port.js';
 
@@ -170,12 +171,12 @@ export async function resolveRunAs(projectDir: string): Promise<RunAs | undefine
   if (!isRoot()) return undefined;
   const owner = (await stat(projectDir)).uid;
   if (owner !== 0) {
-    const known = await passwdEntry((e) => e.uid === owner);
+    const known = passwdEntry((e) => e.uid === owner);
     if (known) return known;
     const name = await run('id', ['-nu', String(owner)], { reject: false });
     if (name.exitCode === 0 && name.stdout.trim()) return idsOf(name.stdout.trim());
   }
-  const pg = (await passwdEntry((e) => e.user === SUPERUSER)) ?? (await idsOf(SUPERUSER).catch(() => undefined));
+  const pg = passwdEntry((e) => e.user === SUPERUSER) ?? (await idsOf(SUPERUSER).catch(() => undefined));
   if (pg) return pg;
   throw new UserError('PostgreSQL refuses to run as root, and there is no unprivileged user to run it as (the project folder belongs to root and there is no "postgres" OS user).', {
     hint: 'Run pg-setup as a normal user, or create one for the server (useradd --system postgres) and run again.',
@@ -184,15 +185,9 @@ export async function resolveRunAs(projectDir: string): Promise<RunAs | undefine
 }
 
 /** A user from /etc/passwd (read, not spawned: this runs on every start). */
-async function passwdEntry(match: (e: RunAs) => boolean): Promise<RunAs | undefined> {
-  const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of text.split('\n')) {
-    const [user, , uid, gid] = line.split(':');
-    if (!user || uid === undefined || gid === undefined) continue;
-    const e = { user, uid: Number(uid), gid: Number(gid) };
-    if (match(e)) return e;
-  }
-  return undefined;
+function passwdEntry(match: (e: RunAs) => boolean): RunAs | undefined {
+  const e = passwdEntries().find(match);
+  return e && { user: e.user, uid: e.uid, gid: e.gid };
 }
 
 async function idsOf(user: string): Promise<RunAs> {
@@ -207,8 +202,13 @@ export async function chownTo(path: string, runAs: RunAs | undefined): Promise<v
 }
 
 /** Run a PostgreSQL program as the cluster's user, from a folder that user can enter. */
-function runPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, reject = true, onSpawn?: () => void): Promise<RunResult> {
-  return run(join(binDir, program), args, { user: runAs?.user, cwd, reject, env: { LC_ALL: 'C' }, onSpawn });
+function runPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, reject = true): Promise<RunResult> {
+  return run(join(binDir, program), args, { user: runAs?.user, cwd, reject, env: { LC_ALL: 'C' } });
+}
+
+/** runPg without waiting for the program to exit. */
+function launchPg(binDir: string, program: string, args: string[], runAs: RunAs | undefined, cwd: string, onSpawn?: () => void): Promise<Launched> {
+  return launch(join(binDir, program), args, { user: runAs?.user, cwd, env: { LC_ALL: 'C' }, onSpawn });
 }
 
 /**
@@ -311,33 +311,68 @@ export async function clusterState(paths: LocalPaths, _binDir: string, _runAs: R
   if ((await clusterMajor(paths.dataDir)) === undefined) return 'missing';
   const pidText = await readFile(join(paths.dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   const pid = Number(pidText?.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return 'stopped';
-  try {
-    process.kill(pid, 0);
-    return 'running';
-  } catch (e) {
-    // EPERM: it lives but belongs to someone else (still running).
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
-  }
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? 'running' : 'stopped';
 }
 
 /**
- * Start the cluster and wait for the postmaster to report ready (pg_ctl -w); a failure shows the
- * log tail. `onSpawn` runs while pg_ctl waits.
+ * Start the cluster and wait for the postmaster to report ready; a failure shows the log tail.
+ * `onSpawn` runs while the server starts.
+ *
+ * pg_ctl -w decides success and failure, but it looks at postmaster.pid only every 100 ms: a
+ * server ready 5 ms after a look is seen 95 ms late. So the same file is also read here every
+ * POLL_MS, and once it says this server is ready, pg_ctl (which has only its own wait left) is
+ * released instead of waited for.
  */
 export async function startLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number; onSpawn?: () => void }): Promise<void> {
   // An existing cluster's folders were checked when it was made; a new one's are checked now.
   if (!existsSync(join(o.paths.dataDir, 'PG_VERSION')) || !existsSync(socketDirFor(o.paths.serverDir))) await prepareFolders(o.paths, o.runAs);
   const seconds = String(Math.max(1, Math.ceil(o.timeoutMs / 1000)));
-  const r = await runPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, false, o.onSpawn);
-  if (r.exitCode !== 0) {
+  const since = Math.floor(Date.now() / 1000);
+  const pgCtl = await launchPg(o.binDir, 'pg_ctl', ['start', '-D', o.paths.dataDir, '-l', o.paths.logFile, '-w', '-t', seconds, '-s'], o.runAs, o.paths.serverDir, o.onSpawn);
+  const watching = new AbortController();
+  const first = await Promise.race([pgCtl.exited, postmasterReady(o.paths.dataDir, since, watching.signal)]);
+  watching.abort();
+  if (first === 'ready') {
+    pgCtl.release();
+    return;
+  }
+  if (first.exitCode !== 0) {
     const tail = await logTail(o.paths.logFile);
-    throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${r.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {
+    throw new UserError(`PostgreSQL did not start (pg_ctl exited with ${first.exitCode}).${tail ? `\nServer log (last lines):\n${tail}` : ''}`, {
       hint: /address already in use|could not bind/i.test(tail)
         ? 'Another program took the port; stop it, or remove .pg-setup/local.json and run pg-setup --port auto to pick a new one (the URL in .env changes).'
         : `Look at the log above (${o.paths.logFile}), fix the cause, then run pg-setup start.`,
       exitCode: ExitCode.server,
     });
+  }
+}
+
+const POLL_MS = 5;
+
+/**
+ * Resolves 'ready' once postmaster.pid says a postmaster started at `since` (epoch seconds, less
+ * the 2 s pg_ctl allows) or later, and still alive, is ready for connections: pg_ctl's own test.
+ * Never settles when aborted first.
+ */
+async function postmasterReady(dataDir: string, since: number, signal: AbortSignal): Promise<'ready'> {
+  const file = join(dataDir, 'postmaster.pid');
+  while (!signal.aborted) {
+    const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+    // Lines: pid, data folder, start time, port, socket folder, listen address, shared memory key, status.
+    const pid = Number(lines[0]);
+    if (lines[7]?.trim() === 'ready' && Number(lines[2]) >= since - 2 && Number.isInteger(pid) && pid > 0 && isAlive(pid)) return 'ready';
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return new Promise(() => undefined);
+}
+
+/** Does process `pid` live? (EPERM: it does, as another user.) */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
