@@ -15,11 +15,29 @@
  * exception is providers/local/tar.ts (with zlib), which only a download of binaries needs.
  */
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * pg's crypto helpers (`pg/lib/crypto/utils.js`, required by its client and SCRAM code) are
+ * replaced by src/db/pg-crypto.ts: the same functions on Node's own crypto instead of Web Crypto,
+ * whose first use costs ~10 ms of every run that logs in (see that file).
+ */
+let pgCryptoReplaced = 0;
+const pgNodeCrypto = {
+  name: 'pg-node-crypto',
+  setup(build) {
+    const target = join('node_modules', 'pg', 'lib', 'crypto', 'utils');
+    build.onResolve({ filter: /utils$/ }, (args) => {
+      if (!args.importer || relative(ROOT, resolve(dirname(args.importer), args.path)) !== target) return undefined;
+      pgCryptoReplaced++;
+      return { path: join(ROOT, 'src/db/pg-crypto.ts') };
+    });
+  },
+};
 
 /** @type {import('esbuild').BuildOptions} */
 const buildOptions = {
@@ -42,9 +60,12 @@ const buildOptions = {
   ],
   // pg is CommonJS and requires Node's modules; an ESM chunk has no `require` of its own.
   banner: { js: "import { createRequire as __pgSetupCreateRequire } from 'node:module'; const require = __pgSetupCreateRequire(import.meta.url);" },
+  plugins: [pgNodeCrypto],
   legalComments: 'inline',
   logLevel: 'warning',
 };
 
 rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
 await esbuild.build(buildOptions);
+// pg's client and its SCRAM code each require the file: a pg that moved it would otherwise go unnoticed.
+if (pgCryptoReplaced < 2) throw new Error(`pg's lib/crypto/utils was replaced ${pgCryptoReplaced} times, not 2: has pg moved it?`);
