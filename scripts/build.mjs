@@ -14,7 +14,7 @@
  * each of them made ~30 small files on a re-run's path, and each file costs about 1 ms. The
  * exception is providers/local/tar.ts (with zlib), which only a download of binaries needs.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -35,6 +35,42 @@ const pgNodeCrypto = {
       if (!args.importer || relative(ROOT, resolve(dirname(args.importer), args.path)) !== target) return undefined;
       pgCryptoReplaced++;
       return { path: join(ROOT, 'src/db/pg-crypto.ts') };
+    });
+  },
+};
+
+/**
+ * pg-setup's own imports of Node's built-in modules (`import { readFileSync } from 'node:fs'`)
+ * become `require('node:fs')` and the names src/ imports from it. An ESM import of a built-in
+ * makes Node build the module's ESM facade, which reads every export, lazy getters included:
+ * for node:fs that loads all of its stream classes (fs.ReadStream), a quarter of `--help` on
+ * Node 24. Libraries' own imports are left as they are.
+ */
+let imported;
+function importedNames() {
+  if (imported) return imported;
+  imported = new Map();
+  const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  for (const file of files(join(ROOT, 'src'))) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'(node:[^']+)';/gm)) {
+      if (m[1]) continue;
+      const names = imported.get(m[3]) ?? new Set();
+      for (const part of m[2].split(',').map((p) => p.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.add(part.split(/\s+as\s+/)[0]);
+      imported.set(m[3], names);
+    }
+  }
+  return imported;
+}
+
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    const src = join(ROOT, 'src') + '/';
+    build.onResolve({ filter: /^node:/ }, (args) => (args.importer.startsWith(src) ? { path: args.path, namespace: 'builtin-by-require' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, (args) => {
+      const id = JSON.stringify(args.path);
+      const names = [...(importedNames().get(args.path) ?? [])];
+      return { contents: `const m = require(${id});\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\n`, loader: 'js' };
     });
   },
 };
@@ -60,7 +96,7 @@ const buildOptions = {
   ],
   // pg is CommonJS and requires Node's modules; an ESM chunk has no `require` of its own.
   banner: { js: "import { createRequire as __pgSetupCreateRequire } from 'node:module'; const require = __pgSetupCreateRequire(import.meta.url);" },
-  plugins: [pgNodeCrypto],
+  plugins: [pgNodeCrypto, builtinsByRequire],
   legalComments: 'inline',
   logLevel: 'warning',
 };
