@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { ExitCode, InterruptedError, isUserError } from './errors.js';
 import { HELP, parseFlags } from './options/parse.js';
 import { redact } from './io/secrets.js';
@@ -9,22 +9,17 @@ import { endQuietlyWhenOutputCloses } from './io/output.js';
  * Heavy modules load lazily so `--help` and `--version` cost little more than starting Node.
  */
 export async function main(argv: string[]): Promise<number> {
-  endQuietlyWhenOutputCloses(ExitCode.closedPipe);
   const json = argv.includes('--json');
   let flags;
   try {
     flags = parseFlags(argv);
   } catch (e) {
+    endQuietlyWhenOutputCloses(ExitCode.closedPipe);
     return report(e, json);
   }
-  if (flags.help) {
-    process.stdout.write(HELP);
-    return ExitCode.ok;
-  }
-  if (flags.version) {
-    process.stdout.write(`${version()}\n`);
-    return ExitCode.ok;
-  }
+  if (flags.help) return printPlain(HELP);
+  if (flags.version) return printPlain(`${version()}\n`);
+  endQuietlyWhenOutputCloses(ExitCode.closedPipe);
   const onSigint = () => {
     process.stderr.write('\nInterrupted.\n');
     process.exit(ExitCode.interrupted);
@@ -41,6 +36,26 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * --help and --version: the text written to file descriptor 1 directly. Building process.stdout
+ * (a stream) would load Node's stream modules, a third of what `--help` costs beyond Node on
+ * Node 24. A reader that closed the pipe early ends the run quietly, as elsewhere.
+ */
+function printPlain(text: string): number {
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(1, rest));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return ExitCode.closedPipe;
+    // A non-blocking stdout that is full: the stream waits for it.
+    if (code !== 'EAGAIN') throw e;
+    endQuietlyWhenOutputCloses(ExitCode.closedPipe);
+    process.stdout.write(rest);
+  }
+  return ExitCode.ok;
 }
 
 function report(e: unknown, json: boolean): number {
