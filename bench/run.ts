@@ -6,7 +6,7 @@
  * (bench/growth.ts). Writes bench/RESULTS.md and bench/growth.svg. Not part of the test run.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +20,8 @@ const STARTING_LOAD = loadavg()[0]!;
 
 interface Measured {
   id: string;
+  /** The Node that ran pg-setup and `node -e 0`. */
+  node: string;
   title: string;
   target: number;
   verdict: Scenario['verdict'];
@@ -39,6 +41,18 @@ const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
 const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };
 
+/**
+ * The Node that runs pg-setup and `node -e 0` in the current pass. The start-up scenarios (a)-(d)
+ * run on the bench's own Node, then again on each `--node <binary>` (say the current LTS beside
+ * the oldest supported Node): what Node itself costs, and what loading a module costs, differ a
+ * lot between Node versions.
+ */
+let cliNode = process.execPath;
+
+function nodeVersion(node: string): string {
+  return node === process.execPath ? process.version : versionOf(node, ['--version']);
+}
+
 
 const cpuFile = join(dirname(rssFile), 'cpu');
 /** CPU seconds (user + system, the process and the children it waited for) of the last `time` call. */
@@ -48,22 +62,31 @@ let lastCpuMs = NaN;
  * Wall ms of one run. GNU time wraps every run (each side alike) to record its CPU time too:
  * on a machine shared with other work the wall clock mostly measures the queue for the cores,
  * while CPU time measures the work each side does.
+ *
+ * `rss` records pg-setup's own peak RSS: 'hook' loads bench/rss-hook.mjs into it (for runs whose
+ * Python children are larger than it), 'time' takes GNU time's figure, the largest process of the
+ * run, which for the start-up scenarios is pg-setup itself and costs the run nothing (`--import`
+ * of a hook costs ~14 ms, charged to pg-setup's side alone).
  */
-function time(run: Run, measureRss: boolean): number {
-  const isCli = run.cmd === process.execPath && run.args[0] === BIN;
-  const args = isCli && measureRss ? ['--import', RSS_HOOK, ...run.args] : run.args;
-  const env = { ...process.env, NO_COLOR: '1', CI: 'true', ...run.env, ...(isCli && measureRss ? { PGSETUP_BENCH_RSS_FILE: rssFile } : {}) };
+function time(run: Run, rss: boolean | 'hook' | 'time'): number {
+  // Runs of Node (pg-setup, `node -e 0`) use the Node of the current pass.
+  if (run.cmd === process.execPath) run = { ...run, cmd: cliNode };
+  const isCli = run.cmd === cliNode && run.args[0] === BIN;
+  const hook = isCli && (rss === true || rss === 'hook');
+  const args = hook ? ['--import', RSS_HOOK, ...run.args] : run.args;
+  const env = { ...process.env, NO_COLOR: '1', CI: 'true', ...run.env, ...(hook ? { PGSETUP_BENCH_RSS_FILE: rssFile } : {}) };
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', run.cmd, ...args], { cwd: run.cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S %M', run.cmd, ...args], { cwd: run.cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${run.cmd} ${run.args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  const [user, sys, maxKiB] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   lastCpuMs = ((user ?? NaN) + (sys ?? NaN)) * 1000;
+  if (isCli && rss === 'time') appendFileSync(rssFile, `${maxKiB}\n`);
   return ms;
 }
 
 async function measure(s: Scenario): Promise<Measured> {
-  const m: Measured = { id: s.id, title: s.title, target: s.target, verdict: s.verdict, baseline: s.baseline, a: [], b: [], n: [], cpu: { a: [], b: [], n: [] }, rssKiB: [] };
+  const m: Measured = { id: s.id, node: nodeVersion(cliNode), title: s.title, target: s.target, verdict: s.verdict, baseline: s.baseline, a: [], b: [], n: [], cpu: { a: [], b: [], n: [] }, rssKiB: [] };
   writeFileSync(rssFile, '');
   for (let i = 0; i < s.iterations; i++) {
     const p = await s.pair(i);
@@ -76,7 +99,7 @@ async function measure(s: Scenario): Promise<Measured> {
       if (typeof run === 'function') {
         m[side].push(await run());
       } else {
-        m[side].push(time(run, side === 'a'));
+        m[side].push(time(run, side === 'a' && (s.rssBy ?? 'hook')));
         m.cpu[side].push(lastCpuMs);
       }
     }
@@ -97,21 +120,13 @@ function versionOf(cmd: string, args: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const extraNodes = argv.filter((_, i) => argv[i - 1] === '--node');
+  const only = argv.filter((a, i) => a !== '--node' && argv[i - 1] !== '--node');
   const wants = (id: string) => only.length === 0 || only.includes(id);
   const work = mkdtempSync(join(tmpdir(), 'pgsetup-bench-work-'));
   const clusters: TestCluster[] = [];
   const scenarios: Scenario[] = [];
-
-  scenarios.push({
-    id: 'a',
-    title: '`pg-setup --help`',
-    baseline: '`node -e 0`',
-    target: 1.3,
-    verdict: 'plain',
-    iterations: 21,
-    pair: async () => ({ a: { cmd: process.execPath, args: [BIN, '--help'] }, b: NODE0 }),
-  });
 
   const cluster = await startCluster();
   clusters.push(cluster);
@@ -127,43 +142,62 @@ async function main(): Promise<void> {
   const cliArgs = (db: string) => [BIN, '--provider', 'existing', '--admin-url', cluster.adminUrl, '--host', '127.0.0.1', '--port', String(cluster.port), '--db-name', db, '--db-password', 'bench-password-1234567890'];
   const baseEnv = (db: string, dir: string) => ({ ...pgEnv, ...binEnv, APP_USER: `${db}_user`, APP_DB: db, APP_PASSWORD: 'bench-password-1234567890', PROJECT_DIR: dir });
 
-  scenarios.push({
-    id: 'b',
-    title: 'idempotent re-run on a running server, no migrations',
-    baseline: 'bench/baseline/rerun.sh',
-    target: 1.0,
-    verdict: 'minus-node',
-    iterations: 15,
-    pair: async (i) => {
-      const d = projects('b', i);
-      // Untimed first runs; the timed runs are the re-runs.
-      time({ cmd: process.execPath, args: cliArgs(`ra${i}`), cwd: d.a }, false);
-      time({ cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`rb${i}`, d.b) }, false);
-      return {
-        a: { cmd: process.execPath, args: cliArgs(`ra${i}`), cwd: d.a },
-        b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/rerun.sh')], env: baseEnv(`rb${i}`, d.b) },
-      };
-    },
-  });
-
-  scenarios.push({
-    id: 'c',
-    title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
-    baseline: 'bench/baseline/provision.sh',
-    target: 1.2,
-    verdict: 'minus-node',
-    iterations: 11,
-    pair: async (i) => {
-      const d = projects('c', i);
-      return {
-        a: { cmd: process.execPath, args: cliArgs(`pa${i}`), cwd: d.a },
-        b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${i}`, d.b) },
-      };
-    },
-  });
-
-  const { extraScenarios } = await import('./scenarios.js');
-  scenarios.push(...(await extraScenarios({ root: ROOT, bin: BIN, work, cluster, time, wants })));
+  const { extraScenarios, startScenario } = await import('./scenarios.js');
+  const ctx = { root: ROOT, bin: BIN, work, cluster, time, wants };
+  /** The start-up scenarios (a)-(d); `pass` keeps each pass's projects and databases apart. */
+  const startUp = async (pass: string): Promise<Scenario[]> => {
+    const out: Scenario[] = [
+      {
+        id: 'a',
+        title: '`pg-setup --help`',
+        baseline: '`node -e 0`',
+        target: 1.3,
+        verdict: 'plain',
+        iterations: 21,
+        rssBy: 'time',
+        pair: async () => ({ a: { cmd: process.execPath, args: [BIN, '--help'] }, b: NODE0 }),
+      },
+    ];
+    out.push({
+      id: 'b',
+      title: 'idempotent re-run on a running server, no migrations',
+      baseline: 'bench/baseline/rerun.sh',
+      target: 1.0,
+      verdict: 'minus-node',
+      iterations: 15,
+      rssBy: 'time',
+      pair: async (i) => {
+        const d = projects(`b${pass}`, i);
+        // Untimed first runs; the timed runs are the re-runs.
+        time({ cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a }, false);
+        time({ cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`rb${pass}${i}`, d.b) }, false);
+        return {
+          a: { cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a },
+          b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/rerun.sh')], env: baseEnv(`rb${pass}${i}`, d.b) },
+        };
+      },
+    });
+    out.push({
+      id: 'c',
+      title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
+      baseline: 'bench/baseline/provision.sh',
+      target: 1.2,
+      verdict: 'minus-node',
+      iterations: 11,
+      rssBy: 'time',
+      pair: async (i) => {
+        const d = projects(`c${pass}`, i);
+        return {
+          a: { cmd: process.execPath, args: cliArgs(`pa${pass}${i}`), cwd: d.a },
+          b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${pass}${i}`, d.b) },
+        };
+      },
+    });
+    if (wants('d')) out.push(await startScenario(ctx));
+    return out;
+  };
+  scenarios.push(...(await startUp('')));
+  scenarios.push(...(await extraScenarios(ctx)));
 
   const results: Measured[] = [];
   let growth: GrowthResult | undefined;
@@ -194,6 +228,18 @@ async function main(): Promise<void> {
       if (!wants(s.id)) continue;
       results.push(await measure(s));
       write();
+    }
+    for (const [k, node] of extraNodes.entries()) {
+      cliNode = node;
+      try {
+        for (const s of await startUp(`n${k}`)) {
+          if (!wants(s.id)) continue;
+          results.push(await measure(s));
+          write();
+        }
+      } finally {
+        cliNode = process.execPath;
+      }
     }
     if (wants('import')) {
       const importWork = mkdtempSync(join(tmpdir(), 'pgsetup-bench-import-'));
@@ -241,13 +287,13 @@ function render(results: Measured[], growth: GrowthResult | undefined, costs: st
     '',
     `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}; load average (1 min) ${STARTING_LOAD.toFixed(1)} when the bench started; each cell is the median (min–max) in ms`,
     `- Python bytecode: ${process.env.PYTHONDONTWRITEBYTECODE ? 'not written (PYTHONDONTWRITEBYTECODE is set: every Python start compiles SQLAlchemy and Alembic again, on both sides)' : 'written and reused, as on a developer machine'}`,
-    `- node ${process.version}; ${versionOf('psql', ['--version'])}; ${versionOf('uv', ['--version'])}; ${versionOf('python3', ['--version'])}`,
+    `- node ${process.version} (the bench's own; the start-up scenarios (a)-(d) also ran on each \`--node\` given, in their own passes: the Node column); ${versionOf('psql', ['--version'])}; ${versionOf('uv', ['--version'])}; ${versionOf('python3', ['--version'])}`,
     '- A = pg-setup, B = the hand-typed baseline (bench/baseline/), N = `node -e 0`, all three in the same paired run, alternating A N B / B N A.',
     '- Why missed targets stay missed, measured apart from this run: [FINDINGS.md](FINDINGS.md) (kept by hand).',
     '- Verdict ratio: (A − N) / B where A is a whole pg-setup process (what pg-setup costs beyond starting Node); A / B for (a) and for the in-process Alembic phase. The verdict is on wall time; the same ratio over CPU time (user + system of each process and its children, from GNU time) is beside it, since on a shared machine the wall clock also counts the wait for a core.',
     '',
-    '| scenario | n | A ms | N ms | B ms | B is | ratio (wall) | target | verdict (wall) | CPU ms A / N / B | ratio (CPU) | verdict (CPU) | peak RSS of the CLI (MiB, max) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | Node | n | A ms | N ms | B ms | B is | ratio (wall) | target | verdict (wall) | CPU ms A / N / B | ratio (CPU) | verdict (CPU) | peak RSS of the CLI (MiB, max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
     const ratio = verdictRatio(r);
@@ -259,7 +305,7 @@ function render(results: Measured[], growth: GrowthResult | undefined, costs: st
       ? 'n/a (in-process phase) | – | –'
       : `${median(r.cpu.a).toFixed(0)} / ${r.cpu.n.length ? median(r.cpu.n).toFixed(0) : '–'} / ${median(r.cpu.b).toFixed(0)} | ${cpu.toFixed(2)} | ${cpu <= r.target && rssOk ? 'met' : 'MISSED'}`;
     lines.push(
-      `| (${r.id}) ${r.title} | ${r.a.length} | ${spread(r.a)} | ${spread(r.n)} | ${spread(r.b)} | ${r.baseline} | ${formula} = ${ratio.toFixed(2)} | ≤ ${r.target} | ${ratio <= r.target && rssOk ? 'met' : 'MISSED'} | ${cpuCells} | ${Number.isNaN(rss) ? 'n/a (in-process phase)' : rss.toFixed(1)} |`,
+      `| (${r.id}) ${r.title} | ${r.node} | ${r.a.length} | ${spread(r.a)} | ${spread(r.n)} | ${spread(r.b)} | ${r.baseline} | ${formula} = ${ratio.toFixed(2)} | ≤ ${r.target} | ${ratio <= r.target && rssOk ? 'met' : 'MISSED'} | ${cpuCells} | ${Number.isNaN(rss) ? 'n/a (in-process phase)' : rss.toFixed(1)} |`,
     );
   }
   if (growth) lines.push('', ...growth.markdown);

@@ -90,14 +90,13 @@ export function typedEnv(ctx: Ctx, db: string, dir: string): Record<string, stri
   };
 }
 
-/** (d) start, (e) the Alembic phase on the tutorial, (f) the whole first run on the tutorial. */
+/** (e) the Alembic phase on the tutorial, (f) the whole first run on the tutorial ((d) is startScenario, built by run.ts per Node). */
 export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
   process.env.UV_PYTHON_DOWNLOADS = 'never';
   const tutorial = join(ctx.root, 'test/fixtures/tutorial-blog');
   const dirs: string[] = [];
   const cleanup = () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
   const out: Scenario[] = [];
-  if (ctx.wants('d')) out.push(await startScenario(ctx));
   out.push({
     id: 'e',
     title: 'the Alembic phase on the tutorial fixture (autogenerate + upgrade)',
@@ -138,7 +137,7 @@ export async function extraScenarios(ctx: Ctx): Promise<Scenario[]> {
  * (d) From a stopped cluster to ready: `pg-setup start` on a project-local cluster against
  * `pg_ctl start -w` + a psql login on the same cluster (stopped, untimed, before each side).
  */
-async function startScenario(ctx: Ctx): Promise<Scenario> {
+export async function startScenario(ctx: Ctx): Promise<Scenario> {
   const parent = mkdtempSync(join(tmpdir(), 'pgsetup-bench-d-'));
   chmodSync(parent, 0o755); // as root the cluster runs as another OS user, which must reach it
   const dir = join(parent, 'app');
@@ -159,6 +158,7 @@ async function startScenario(ctx: Ctx): Promise<Scenario> {
     target: 1.1,
     verdict: 'minus-node',
     iterations: 9,
+    rssBy: 'time',
     pair: async () => ({
       prepareA: stop,
       prepareB: stop,

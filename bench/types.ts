@@ -18,6 +18,8 @@ export interface Scenario {
   /** How the verdict is computed: (A − N) / B, or A / B (B is `node -e 0` itself, or A is in-process). */
   verdict: 'minus-node' | 'plain';
   iterations: number;
+  /** How pg-setup's peak RSS is taken (see run.ts time()): GNU time where it starts no larger child, else a hook. */
+  rssBy?: 'hook' | 'time';
   /** What B is, for the table. */
   baseline: string;
   /** Build the i-th pair; `prepare` runs untimed before each side. */
