@@ -21,9 +21,25 @@ beforeAll(async () => {
     notPgSockets.add(s);
     s.end('HTTP/1.1 400 Bad Request\r\n\r\n');
   });
-  await new Promise<void>((r) => notPg.listen(0, '127.0.0.1', r));
-  notPgPort = (notPg.address() as { port: number }).port;
+  notPgPort = await listenBelowEphemeral(notPg);
 });
+
+/**
+ * Listen on a free port below Linux's ephemeral range (32768-60999). The --port auto test takes
+ * the ports right after this one: inside the ephemeral range, the kernel could hand one of them to
+ * some other test's outgoing connection in the moment between the check and the bind.
+ */
+async function listenBelowEphemeral(server: Server): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((done) => {
+      server.once('error', () => done(false));
+      server.listen(port, '127.0.0.1', () => done(true));
+    });
+    if (ok) return port;
+    if (attempt > 50) throw new Error('no free port between 20000 and 32000');
+  }
+}
 afterAll(async () => {
   for (const s of notPgSockets) s.destroy();
   await new Promise((r) => notPg?.close(r));

@@ -146,6 +146,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       rmSync(root, { recursive: true, force: true });
     },
   };
-  cluster.start();
+  try {
+    cluster.start();
+  } catch (e) {
+    // A cluster that did not start (its port taken meanwhile) leaves no folder behind.
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   return cluster;
 }
