@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { relocatedServerDir, SHARED_SERVER_ROOT } from '../../src/providers/local/cluster.js';
 import { runCli } from '../helpers/cli.js';
-import { pgBinDir } from '../helpers/cluster.js';
+import { freePort, pgBinDir } from '../helpers/cluster.js';
 import { sqlAs } from '../helpers/sql.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -108,7 +108,9 @@ describe.runIf(isRoot)('--provider local as root in a private folder', () => {
 
   test('two private projects never share a data folder or a port, even while the first is stopped', async () => {
     const a = privateProject('alpha');
-    expect((await cli(a, ['--provider', 'local'])).code).toBe(0);
+    // A numbered port: were alpha to land on 5432, `--port 5432` below would mean the default
+    // (the first free port from 5432) and could not ask for alpha's port by number.
+    expect((await cli(a, ['--provider', 'local', '--port', String(await freePort())])).code).toBe(0);
     expect((await cli(a, ['stop'])).code).toBe(0);
     const b = privateProject('beta');
     const rb = await cli(b, ['--provider', 'local']);
