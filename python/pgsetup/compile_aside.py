@@ -2,10 +2,12 @@
 
 At 500 models the migration driver holds the app and autogenerate's work (about 125 MiB) when
 Alembic loads the 650 KB revision file it just wrote, and compiling it takes some 60 MiB more
-for a moment: that compile was the driver's peak. So the driver forks once, after the libraries
-are imported and before the app is: the child does all the migration work as before, and the
+for a moment: that compile was the driver's peak. So the driver forks once, first thing, with
+only the standard library imported: the child does all the migration work as before, and the
 parent only compiles what the child asks for into the file's bytecode cache (the .pyc Alembic's
 load would write) and then leaves the way the child did. The child's load then reads the .pyc.
+Forking before Alembic and SQLAlchemy are imported leaves the parent small (a bare interpreter
+and the compile) and the child with few pages to copy on write.
 
 Standard library only. Where os.fork is missing (Windows) nothing forks and the one process
 compiles its revision itself, as Alembic always does.
@@ -96,13 +98,16 @@ def serve(reader, writer, cleanup: _Cleanup) -> None:
 
 
 def _leave_like(status: int) -> None:
-    """Exit with the child's exit code, or die of the signal that ended it."""
+    """Exit with the child's exit code, or die of the signal that ended it. The parent has
+    nothing to flush or finalize (it prints nothing): os._exit spares the interpreter's teardown."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
-        sys.exit(128 + sig)
-    sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def can_fork() -> bool:

@@ -8,9 +8,10 @@ PGSETUP_SCRATCH_URL when the real database already holds tables but no alembic_v
 Prints one JSON line: what was done, the head revision and the tables of the metadata.
 Importing alembic, SQLAlchemy and the app once (instead of once per `alembic` command) is
 what makes this faster than typing `alembic revision --autogenerate` + `alembic upgrade head`.
-Where os.fork exists, the process forks once after the libraries are imported: the child does
-all of the above; the parent, which never imports the app, only compiles the new revision file
-for it (python/pgsetup/compile_aside.py), so the compile's memory does not add to the app's.
+Where os.fork exists, python/migrate.py forks before anything but the standard library is
+imported: the child does all of the above; the parent, which never imports the app, only
+compiles the new revision file for it (python/pgsetup/compile_aside.py), so the compile's
+memory does not add to the app's.
 """
 
 from __future__ import annotations
@@ -212,10 +213,10 @@ def main(req: dict, compiler: compile_aside.Compiler | None = None) -> dict:
     return result
 
 
-def cli() -> None:
+def cli(compiler: compile_aside.Compiler | None = None) -> None:
+    """`compiler`: the parent's end when python/migrate.py forked (else the revision is
+    compiled here, as Alembic always does)."""
     req = json.load(sys.stdin)
-    # In the parent this serves the child and exits as it does: the app is imported only below.
-    compiler = compile_aside.start()
     out = main(req, compiler)
     print(json.dumps(out, default=str))
     sys.exit(SCHEMA_MISMATCH if "error" in out else 0)
