@@ -1,4 +1,9 @@
-"""Entry point: the initial migration and upgrade in one process (request JSON on stdin)."""
+"""Entry point: the initial migration and upgrade (request JSON on stdin).
+
+Where os.fork exists the process forks first, with only the standard library imported: the
+child does the migration (python/pgsetup/migrate.py), the parent compiles the revision file the
+child writes (python/pgsetup/compile_aside.py) and exits as the child does.
+"""
 
 import os
 import sys
@@ -6,7 +11,10 @@ import sys
 # The project folder (the working directory) comes before ours: env.py imports the app.
 sys.path.insert(0, os.getcwd())
 
-from pgsetup.migrate import cli  # noqa: E402
+from pgsetup import compile_aside  # noqa: E402 (standard library only)
 
 if __name__ == "__main__":
-    cli()
+    compiler = compile_aside.start()  # the parent never returns from this
+    from pgsetup.migrate import cli
+
+    cli(compiler)

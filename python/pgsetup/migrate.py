@@ -1,4 +1,4 @@
-"""Create the first Alembic revision and bring the database to head, in ONE Python process.
+"""Create the first Alembic revision and bring the database to head.
 
 Run by pg-setup with the project's interpreter, in the project folder (python/migrate.py). Input (stdin, JSON):
   {"mode": "initial" | "upgrade", "message": str, "settings": {"module", "name", "expr"},
@@ -8,6 +8,10 @@ PGSETUP_SCRATCH_URL when the real database already holds tables but no alembic_v
 Prints one JSON line: what was done, the head revision and the tables of the metadata.
 Importing alembic, SQLAlchemy and the app once (instead of once per `alembic` command) is
 what makes this faster than typing `alembic revision --autogenerate` + `alembic upgrade head`.
+Where os.fork exists, python/migrate.py forks before anything but the standard library is
+imported: the child does all of the above; the parent, which never imports the app, only
+compiles the new revision file for it (python/pgsetup/compile_aside.py), so the compile's
+memory does not add to the app's.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, pool
 
+from . import compile_aside
 from .collector import imported_frozen
 from .ddl_pipeline import pipeline_connection, run_pipelined
+from .revision import compile_elsewhere, lean_downgrades
 
 SCHEMA_MISMATCH = 3
 
@@ -77,6 +83,12 @@ def run_with(cfg: Config, conn, fn, *args, **kwargs):
         cfg.attributes.pop("connection", None)
 
 
+def new_revision(cfg: Config, conn, message: str):
+    """`alembic revision --autogenerate` on conn, without the downgrade ops' table copies."""
+    with lean_downgrades():
+        return run_with(cfg, conn, command.revision, message=message, autogenerate=True)
+
+
 def upgrade_new_revision(cfg: Config, conn) -> None:
     """`alembic upgrade head` for the revision autogenerate just wrote: its DDL pipelined
     when the driver is psycopg 3 (python/pgsetup/ddl_pipeline.py), else as Alembic runs it."""
@@ -115,7 +127,7 @@ def work(req: dict, cfg: Config, metadata, conn, on_scratch) -> dict:
         if diffs:
             return {"error": "schema-differs", "diffs": diffs, "present": present}
         # The real database has the tables already: autogenerate against an empty one.
-        rev = on_scratch(lambda c: run_with(cfg, c, command.revision, message=req["message"], autogenerate=True))
+        rev = on_scratch(lambda c: new_revision(cfg, c, req["message"]))
         result["revisionFile"] = rev.path
         result["heads"] = [rev.revision]
         if present:
@@ -126,7 +138,7 @@ def work(req: dict, cfg: Config, metadata, conn, on_scratch) -> dict:
             upgrade_new_revision(cfg, conn)
             result["action"] = "created"
     else:
-        rev = run_with(cfg, conn, command.revision, message=req["message"], autogenerate=True)
+        rev = new_revision(cfg, conn, req["message"])
         upgrade_new_revision(cfg, conn)
         result["revisionFile"] = rev.path
         # The first revision is the only one, so it is the head: reading the folder again
@@ -183,14 +195,15 @@ async def run_async_engine(req: dict, cfg: Config, url: str, metadata) -> dict:
         await engine.dispose()
 
 
-def main() -> dict:
-    req = json.load(sys.stdin)
+def main(req: dict, compiler: compile_aside.Compiler | None = None) -> dict:
     for p in reversed(req.get("sysPath") or []):
         sys.path.insert(0, os.path.abspath(p))
     url, metadata = imported_frozen(load, req)
     if not metadata.tables:
         return {"error": "no-tables", "detail": "the models define no tables (are the model modules imported?)"}
     cfg = Config("alembic.ini")
+    if compiler is not None:
+        compile_elsewhere(cfg, compiler.compile)
     if is_async_url(url):
         if sys.platform == "win32":
             asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
@@ -200,7 +213,10 @@ def main() -> dict:
     return result
 
 
-def cli() -> None:
-    out = main()
+def cli(compiler: compile_aside.Compiler | None = None) -> None:
+    """`compiler`: the parent's end when python/migrate.py forked (else the revision is
+    compiled here, as Alembic always does)."""
+    req = json.load(sys.stdin)
+    out = main(req, compiler)
     print(json.dumps(out, default=str))
     sys.exit(SCHEMA_MISMATCH if "error" in out else 0)

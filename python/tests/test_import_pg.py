@@ -3,19 +3,11 @@ sends is read by PostgreSQL's COPY, and the hash text it computes from the SQLit
 PostgreSQL's own expression (render.hash_sql) makes of the stored value. The content check of
 a real import rests on exactly this agreement.
 
-Needs initdb/pg_ctl and psycopg 3 in the interpreter running the tests; .ci/run installs psycopg
-and sets PGSETUP_REQUIRE_PG=1, which turns a missing piece into a failure instead of a skip."""
+Needs initdb/pg_ctl and psycopg 3 in the interpreter running the tests (conftest.py's pg_server)."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -23,46 +15,19 @@ from pgsetup.importer.render import codec_for, hash_sql
 from pgsetup.importer.table import render_column
 
 
-def _missing(why: str):
-    if os.environ.get("PGSETUP_REQUIRE_PG") == "1":
-        pytest.fail(why)
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
-def pg():
-    try:
-        import psycopg
-    except ImportError:
-        _missing("psycopg is not installed in this interpreter")
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = bins[-1] if bins else shutil.which("initdb")
-    if not initdb:
-        _missing("no initdb on this machine")
-    bindir = Path(initdb).parent
-    root = Path(tempfile.mkdtemp(prefix="pgsetup-pytest-"))
-    as_owner: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: the cluster belongs to postgres
-        shutil.chown(root, "postgres")
-        os.chmod(root, 0o700)
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = root / "data"
-    subprocess.run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
-    try:
-        conn = psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
-        conn.execute("SET TimeZone = 'UTC'")
-        conn.execute("SET DateStyle = 'ISO, YMD'")
-        conn.execute("CREATE TYPE mood AS ENUM ('sad', 'happy')")
-        yield conn
-        conn.close()
-    finally:
-        subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+def pg(pg_server):
+    import psycopg
+
+    conn = psycopg.connect(pg_server.dsn("postgres"), autocommit=True)
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET DateStyle = 'ISO, YMD'")
+    conn.execute("DROP TYPE IF EXISTS mood")
+    conn.execute("CREATE TYPE mood AS ENUM ('sad', 'happy')")
+    yield conn
+    conn.execute("DROP TABLE IF EXISTS t")
+    conn.execute("DROP TYPE mood")
+    conn.close()
 
 
 U = uuid.UUID("6f1c2a4e-8b3d-4c5e-9f60-1a2b3c4d5e6f")
