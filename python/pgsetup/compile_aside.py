@@ -118,8 +118,10 @@ def start() -> Compiler | None:
     """Fork: the child gets a Compiler and carries on; the parent serves it, then exits as the
     child did (this never returns in the parent). None when there is no fork: carry on alone.
 
-    Signals that end the parent (SIGTERM, SIGINT, SIGHUP) are passed on to the child, which
-    does the work and so decides how the run ends.
+    SIGTERM and SIGHUP sent to the parent are passed on to the child, which does the work and
+    so decides how the run ends. SIGINT is ignored here: Ctrl-C reaches the child itself (the
+    terminal signals the whole process group), and passing it on would interrupt the child's
+    clean-up with a second KeyboardInterrupt.
     """
     if not can_fork():
         return None
@@ -141,9 +143,10 @@ def start() -> Compiler | None:
         except OSError:
             pass
 
-    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, forward)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cleanup = _Cleanup()
     try:
         with os.fdopen(to_parent_r, "r", encoding="utf-8") as reader, os.fdopen(to_child_w, "w", encoding="utf-8") as writer:

@@ -50,6 +50,14 @@ CHILD = textwrap.dedent(
     if mode == "sleep":
         import time
         time.sleep(60)
+    if mode == "interrupt":
+        import time
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            time.sleep(0.5)  # clean-up that a second SIGINT would cut short
+            print("cleaned", flush=True)
+            sys.exit(3)
     sys.exit(7)
     """
 ).format(pydir=PYDIR)
@@ -117,6 +125,24 @@ def test_a_sigterm_to_the_parent_is_passed_on_to_the_child(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the child outlived its parent's SIGTERM")
+
+
+def test_ctrl_c_interrupts_the_child_once_and_the_parent_leaves_as_it_does(tmp_path):
+    """Ctrl-C signals the whole process group: the child gets it from the terminal, and the
+    parent must not pass on a second one that would cut the child's clean-up short."""
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    (tmp_path / "versions").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PGSETUP_MIGRATE_ONE_PROCESS"}
+    p = subprocess.Popen([sys.executable, str(script), "interrupt", str(tmp_path / "versions" / "rev.py")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        json.loads(p.stdout.readline())
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    finally:
+        p.kill()
+    assert "cleaned" in out, err
+    assert p.returncode == 3, err
 
 
 def test_without_a_fork_the_process_carries_on_alone(tmp_path):
