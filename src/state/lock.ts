@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { forgetOnExit, removeOnExit } from '../io/exit-cleanup.js';
+import { isAlive } from '../io/alive.js';
 
 interface LockHolder {
   pid: number;
@@ -76,15 +77,6 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function isOlderThan(path: string, ms: number): Promise<boolean> {
   const st = await stat(path).catch(() => undefined);

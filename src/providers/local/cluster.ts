@@ -10,6 +10,7 @@ import { launch, run, type Launched, type RunResult } from '../../io/exec.js';
 import { passwdEntries } from '../../io/passwd.js';
 import { addSecret } from '../../io/secrets.js';
 import { LOOPBACK } from '../../net/free-port.js';
+import { isAlive } from '../../io/alive.js';
 
 /**
  * A PostgreSQL cluster owned by the project: `initdb` into a data folder, loopback only, on a
@@ -366,15 +367,6 @@ async function postmasterReady(dataDir: string, since: number, signal: AbortSign
   return new Promise(() => undefined);
 }
 
-/** Does process `pid` live? (EPERM: it does, as another user.) */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Stop the cluster (fast shutdown: open sessions are ended, data is safe). */
 export async function stopLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
