@@ -44,20 +44,21 @@ CHILD = textwrap.dedent(
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         out["X"] = module.X
+    if mode == "interrupt":
+        import time
+        try:
+            print(json.dumps(out), flush=True)  # inside: the test sends Ctrl-C once it reads this
+            time.sleep(60)
+        except KeyboardInterrupt:
+            time.sleep(0.5)  # clean-up that a second SIGINT would cut short
+            print("cleaned", flush=True)
+            sys.exit(3)
     print(json.dumps(out), flush=True)
     if mode == "signal":
         os.kill(os.getpid(), 15)
     if mode == "sleep":
         import time
         time.sleep(60)
-    if mode == "interrupt":
-        import time
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            time.sleep(0.5)  # clean-up that a second SIGINT would cut short
-            print("cleaned", flush=True)
-            sys.exit(3)
     sys.exit(7)
     """
 ).format(pydir=PYDIR)
