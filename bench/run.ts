@@ -183,7 +183,8 @@ async function main(): Promise<void> {
       baseline: 'bench/baseline/provision.sh',
       target: 1.2,
       verdict: 'minus-node',
-      iterations: 11,
+      // 15, not 11: CREATE DATABASE's time varies the most (the baseline's spread 175-466 ms in one run).
+      iterations: 15,
       rssBy: 'time',
       pair: async (i) => {
         const d = projects(`c${pass}`, i);
