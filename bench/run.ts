@@ -68,11 +68,11 @@ let lastCpuMs = NaN;
  * run, which for the start-up scenarios is pg-setup itself and costs the run nothing (`--import`
  * of a hook costs ~14 ms, charged to pg-setup's side alone).
  */
-function time(run: Run, rss: boolean | 'hook' | 'time'): number {
+function time(run: Run, rss: false | 'hook' | 'time'): number {
   // Runs of Node (pg-setup, `node -e 0`) use the Node of the current pass.
   if (run.cmd === process.execPath) run = { ...run, cmd: cliNode };
   const isCli = run.cmd === cliNode && run.args[0] === BIN;
-  const hook = isCli && (rss === true || rss === 'hook');
+  const hook = isCli && rss === 'hook';
   const args = hook ? ['--import', RSS_HOOK, ...run.args] : run.args;
   const env = { ...process.env, NO_COLOR: '1', CI: 'true', ...run.env, ...(hook ? { PGSETUP_BENCH_RSS_FILE: rssFile } : {}) };
   const t0 = performance.now();
@@ -157,43 +157,43 @@ async function main(): Promise<void> {
         rssBy: 'time',
         pair: async () => ({ a: { cmd: process.execPath, args: [BIN, '--help'] }, b: NODE0 }),
       },
+      {
+        id: 'b',
+        title: 'idempotent re-run on a running server, no migrations',
+        baseline: 'bench/baseline/rerun.sh',
+        target: 1.0,
+        verdict: 'minus-node',
+        iterations: 15,
+        rssBy: 'time',
+        pair: async (i) => {
+          const d = projects(`b${pass}`, i);
+          // Untimed first runs; the timed runs are the re-runs.
+          time({ cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a }, false);
+          time({ cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`rb${pass}${i}`, d.b) }, false);
+          return {
+            a: { cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a },
+            b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/rerun.sh')], env: baseEnv(`rb${pass}${i}`, d.b) },
+          };
+        },
+      },
+      {
+        id: 'c',
+        title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
+        baseline: 'bench/baseline/provision.sh',
+        target: 1.2,
+        verdict: 'minus-node',
+        // 15, not 11: CREATE DATABASE's time varies the most (the baseline's spread 175-466 ms in one run).
+        iterations: 15,
+        rssBy: 'time',
+        pair: async (i) => {
+          const d = projects(`c${pass}`, i);
+          return {
+            a: { cmd: process.execPath, args: cliArgs(`pa${pass}${i}`), cwd: d.a },
+            b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${pass}${i}`, d.b) },
+          };
+        },
+      },
     ];
-    out.push({
-      id: 'b',
-      title: 'idempotent re-run on a running server, no migrations',
-      baseline: 'bench/baseline/rerun.sh',
-      target: 1.0,
-      verdict: 'minus-node',
-      iterations: 15,
-      rssBy: 'time',
-      pair: async (i) => {
-        const d = projects(`b${pass}`, i);
-        // Untimed first runs; the timed runs are the re-runs.
-        time({ cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a }, false);
-        time({ cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`rb${pass}${i}`, d.b) }, false);
-        return {
-          a: { cmd: process.execPath, args: cliArgs(`ra${pass}${i}`), cwd: d.a },
-          b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/rerun.sh')], env: baseEnv(`rb${pass}${i}`, d.b) },
-        };
-      },
-    });
-    out.push({
-      id: 'c',
-      title: 'first provisioning on a running server (role, database, .env, .gitignore, verification)',
-      baseline: 'bench/baseline/provision.sh',
-      target: 1.2,
-      verdict: 'minus-node',
-      // 15, not 11: CREATE DATABASE's time varies the most (the baseline's spread 175-466 ms in one run).
-      iterations: 15,
-      rssBy: 'time',
-      pair: async (i) => {
-        const d = projects(`c${pass}`, i);
-        return {
-          a: { cmd: process.execPath, args: cliArgs(`pa${pass}${i}`), cwd: d.a },
-          b: { cmd: 'bash', args: [join(ROOT, 'bench/baseline/provision.sh')], env: baseEnv(`pb${pass}${i}`, d.b) },
-        };
-      },
-    });
     if (wants('d')) out.push(await startScenario(ctx));
     return out;
   };

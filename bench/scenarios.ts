@@ -12,7 +12,7 @@ export interface Ctx {
   bin: string;
   work: string;
   cluster: TestCluster;
-  time: (run: Run, measureRss: boolean) => number;
+  time: (run: Run, rss: false | 'hook' | 'time') => number;
   wants: (id: string) => boolean;
 }
 

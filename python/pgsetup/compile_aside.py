@@ -40,13 +40,14 @@ class Compiler:
             return False
 
 
-def compile_to_cache(path: str) -> str:
-    """Write path's .pyc where its import would look for it; returns that path.
+def compile_to_cache(path: str, cfile: str | None = None) -> str:
+    """Write path's .pyc where its import would look for it (`cfile`, when the caller has it
+    already); returns that path.
 
     py_compile writes what an import writes (same place, same interpreter, timestamp or, under
     SOURCE_DATE_EPOCH, checked hash), atomically.
     """
-    cfile = importlib.util.cache_from_source(os.path.abspath(path))
+    cfile = cfile or importlib.util.cache_from_source(os.path.abspath(path))
     return py_compile.compile(path, cfile=cfile, doraise=True)
 
 
@@ -85,7 +86,7 @@ def serve(reader, writer, cleanup: _Cleanup) -> None:
             path = json.loads(line)
             cfile = importlib.util.cache_from_source(os.path.abspath(path))
             existed = os.path.isdir(os.path.dirname(cfile))
-            compile_to_cache(path)
+            compile_to_cache(path, cfile)
             cleanup.note(cfile, existed)
             answer = "ok"
         except Exception:  # noqa: BLE001 (the child's own load reports what is wrong)

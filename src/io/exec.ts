@@ -1,7 +1,7 @@
 import { accessSync, appendFileSync, constants, statSync } from 'node:fs';
-import { passwdEntries } from './passwd.js';
 import { delimiter, join } from 'node:path';
 import type { Options as ExecaOptions } from 'execa';
+import { passwdEntries } from './passwd.js';
 import { redact } from './secrets.js';
 
 export interface RunOptions {
@@ -44,17 +44,18 @@ export interface Launched {
  * which is what lets tests record argv (PGSETUP_TRACE_EXEC) and prove no secret is in it.
  */
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const out = await (await start(cmd, args, opts, true)).exited;
+  const out = await (await start(cmd, args, opts, 'wait')).exited;
   if (opts.reject !== false && out.exitCode !== 0) throw new ExecError(out);
   return out;
 }
 
-/** Start a child without waiting for it (run()'s options; `reject` and `timeoutMs` do not apply). */
-export function launch(cmd: string, args: string[], opts: Omit<RunOptions, 'reject' | 'timeoutMs'> = {}): Promise<Launched> {
-  return start(cmd, args, opts, false);
+/** Start a child without waiting for it (run()'s options; its stdout is not kept, so no `onStdoutLine`). */
+export function launch(cmd: string, args: string[], opts: Omit<RunOptions, 'reject' | 'timeoutMs' | 'onStdoutLine'> = {}): Promise<Launched> {
+  return start(cmd, args, opts, 'launch');
 }
 
-async function start(cmd: string, args: string[], opts: RunOptions, cleanup: boolean): Promise<Launched> {
+/** `how`: 'wait' for run(); 'launch' keeps no stdout and lets the child outlive this process once released. */
+async function start(cmd: string, args: string[], opts: RunOptions, how: 'wait' | 'launch'): Promise<Launched> {
   const { file, argv, as } = asUser(cmd, args, opts.user);
   trace(file, argv);
   const execaOpts: ExecaOptions = {
@@ -67,9 +68,9 @@ async function start(cmd: string, args: string[], opts: RunOptions, cleanup: boo
     timeout: opts.timeoutMs,
     stripFinalNewline: true,
     // A launched child's output is not kept (its errors are): one pipe less to set up.
-    ...(cleanup ? {} : { stdout: 'ignore' as const }),
+    ...(how === 'launch' ? { stdout: 'ignore' as const } : {}),
     // A released child finishes on its own after this process has exited.
-    cleanup,
+    cleanup: how === 'wait',
     ...(as ? { uid: as.uid, gid: as.gid } : {}),
   };
   // Loaded on first use: execa is the heaviest import on the start-up path and many runs spawn nothing.

@@ -6,11 +6,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { generatePassword } from '../../db/scram.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../files/writer.js';
+import { isAlive } from '../../io/alive.js';
 import { launch, run, type Launched, type RunResult } from '../../io/exec.js';
 import { passwdEntries } from '../../io/passwd.js';
 import { addSecret } from '../../io/secrets.js';
 import { LOOPBACK } from '../../net/free-port.js';
-import { isAlive } from '../../io/alive.js';
 
 /**
  * A PostgreSQL cluster owned by the project: `initdb` into a data folder, loopback only, on a
@@ -366,7 +366,6 @@ async function postmasterReady(dataDir: string, since: number, signal: AbortSign
   }
   return new Promise(() => undefined);
 }
-
 
 /** Stop the cluster (fast shutdown: open sessions are ended, data is safe). */
 export async function stopLocalCluster(o: { paths: LocalPaths; binDir: string; runAs: RunAs | undefined; timeoutMs: number }): Promise<void> {
