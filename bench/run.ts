@@ -36,7 +36,7 @@ interface Measured {
 
 // npm runs scripts from the package root.
 const ROOT = process.cwd();
-const BIN = join(ROOT, 'bin', 'pg-setup.js');
+const BIN = join(ROOT, 'bin', 'pg-setup.cjs');
 const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
 const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };

@@ -1,21 +1,27 @@
 /**
- * `npm run build` (after `tsc --noEmit` has type-checked src/): bundle src/cli.ts into dist/
- * with esbuild, so a run loads a handful of files instead of ~100 modules (pg-setup's own and
- * its libraries'), each of which Node's ESM loader resolves, reads, compiles and links apart.
+ * `npm run build` (after `tsc --noEmit` has type-checked src/): bundle src/ into dist/ with
+ * esbuild, as two CommonJS files, so a run loads two files instead of ~100 modules (pg-setup's
+ * own and its libraries'), each of which Node would resolve, read, compile and link apart.
  *
- * Code splitting keeps every dynamic import() a file of its own, loaded only when reached:
- * - dist/cli.js holds `--help` and `--version` (the shared errors, flags and output go into one
- *   chunk both use); the commands come in with `import('./commands/index.js')`;
- * - pg (db/pg-driver.ts), execa (io/exec.ts) and listr2 (plan/run.ts) are chunks of their own,
- *   loaded on the first connection, child process or terminal task list;
+ * - dist/cli.cjs: src/cli.ts and what it imports statically (flags, --help, errors, output,
+ *   redaction): all that `--help` and `--version` load, a few dozen KB.
+ * - dist/commands-<hash>.cjs: everything else (the commands, providers, pg, execa, listr2),
+ *   which cli.ts reaches through `import('./commands/index.js')`. It is loaded by
+ *   src/io/code-cache.ts with V8's code cache, on Node 20 too, where Node has no compile cache
+ *   of its own: compiling this megabyte was most of a re-run's cost beyond starting Node. Its
+ *   name carries a hash of its content, which keys the cache. Inside it, a dynamic import
+ *   (pg on the first connection, execa on the first child process, listr2 on a terminal) still
+ *   runs that library's code only when reached: esbuild wraps each such module in a function.
+ * - The modules both sides use (errors.ts's classes, the secrets redact() knows) exist once:
+ *   the commands bundle takes them from cli.cjs (its `__pgSetupShared`), never a copy of its own.
  * - dockerode and @inquirer/prompts stay outside the bundle (dockerode's ssh2 carries optional
  *   native code), imported from node_modules by io/docker.ts and options/prompts.ts when used.
- * pg-setup's own modules import each other statically, so they form one chunk: splitting at
- * each of them made ~30 small files on a re-run's path, and each file costs about 1 ms. The
- * exception is providers/local/tar.ts (with zlib), which only a download of binaries needs.
+ *
+ * Why CommonJS: `vm.Script`, the one way to hand V8 a code cache on Node 20, compiles scripts,
+ * not ES modules; and a CommonJS entry also spares Node 20 from starting its ES module loader.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -39,52 +45,17 @@ const pgNodeCrypto = {
   },
 };
 
-/**
- * pg-setup's own imports of Node's built-in modules (`import { readFileSync } from 'node:fs'`)
- * become `require('node:fs')` and the names src/ imports from it. An ESM import of a built-in
- * makes Node build the module's ESM facade, which reads every export, lazy getters included:
- * for node:fs that loads all of its stream classes (fs.ReadStream), a quarter of `--help` on
- * Node 24. Libraries' own imports are left as they are.
- */
-let imported;
-function importedNames() {
-  if (imported) return imported;
-  imported = new Map();
-  const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-  for (const file of files(join(ROOT, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'(node:[^']+)';/gm)) {
-      if (m[1]) continue;
-      const names = imported.get(m[3]) ?? new Set();
-      for (const part of m[2].split(',').map((p) => p.trim()).filter(Boolean)) if (!part.startsWith('type ')) names.add(part.split(/\s+as\s+/)[0]);
-      imported.set(m[3], names);
-    }
-  }
-  return imported;
-}
-
-const builtinsByRequire = {
-  name: 'builtins-by-require',
-  setup(build) {
-    const src = join(ROOT, 'src') + '/';
-    build.onResolve({ filter: /^node:/ }, (args) => (args.importer.startsWith(src) ? { path: args.path, namespace: 'builtin-by-require' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, (args) => {
-      const id = JSON.stringify(args.path);
-      const names = [...(importedNames().get(args.path) ?? [])];
-      return { contents: `const m = require(${id});\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\n`, loader: 'js' };
-    });
-  },
+/** `import.meta.url` in a CommonJS bundle: the bundle file's own URL (package-dir.ts and cli.ts find the package root from it). */
+const moduleUrl = {
+  define: { 'import.meta.url': '__pgSetupModuleUrl' },
+  banner: { js: 'var __pgSetupModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
 /** @type {import('esbuild').BuildOptions} */
-const buildOptions = {
+const common = {
   absWorkingDir: ROOT,
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
-  // Chunks sit beside cli.js: package-dir.ts and cli.ts find the package root as dist/..
-  chunkNames: '[name]-[hash]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: [
@@ -94,14 +65,90 @@ const buildOptions = {
     'pg-native',
     'pg-cloudflare',
   ],
-  // pg is CommonJS and requires Node's modules; an ESM chunk has no `require` of its own.
-  banner: { js: "import { createRequire as __pgSetupCreateRequire } from 'node:module'; const require = __pgSetupCreateRequire(import.meta.url);" },
-  plugins: [pgNodeCrypto, builtinsByRequire],
+  ...moduleUrl,
   legalComments: 'inline',
   logLevel: 'warning',
 };
 
+const COMMANDS = './commands/index.js';
+const fromCli = (args) => args.path === COMMANDS && args.importer === join(ROOT, 'src', 'cli.ts');
+const key = (file) => relative(ROOT, file).split('\\').join('/');
+
+/** 1. The modules cli.ts imports statically: cli.cjs holds them, and the commands bundle takes them from it. */
+const cliInputs = await esbuild.build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  write: false,
+  metafile: true,
+  outfile: 'dist/cli.cjs',
+  plugins: [{ name: 'commands-apart', setup: (b) => b.onResolve({ filter: /commands/ }, (args) => (fromCli(args) ? { path: COMMANDS, external: true } : undefined)) }],
+});
+const shared = Object.keys(cliInputs.metafile.inputs)
+  .filter((f) => f.startsWith('src/') && f !== 'src/cli.ts')
+  // The commands' import() of modules outside the bundle must run in an ordinary module (see that file).
+  .concat('src/io/import-outside.ts')
+  .sort();
+if (!shared.includes('src/errors.ts')) throw new Error(`cli.ts no longer imports src/errors.ts? shared: ${shared.join(', ')}`);
+
+/** In the commands bundle, each shared module is cli.cjs's instance, handed over by src/io/code-cache.ts. */
+const sharedFromCli = {
+  name: 'shared-from-cli',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, (args) => {
+      if (!args.importer) return undefined;
+      const target = key(resolve(dirname(args.importer), args.path.replace(/\.js$/, '.ts')));
+      return shared.includes(target) ? { path: target, namespace: 'shared-from-cli' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'shared-from-cli' }, (args) => ({ contents: `module.exports = __pgSetupShared[${JSON.stringify(args.path)}];`, loader: 'js' }));
+  },
+};
+
 rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
-await esbuild.build(buildOptions);
+
+/** 2. The commands bundle, named by its content's hash. */
+const commands = await esbuild.build({
+  ...common,
+  entryPoints: { commands: 'src/commands/index.ts' },
+  entryNames: '[name]-[hash]',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  metafile: true,
+  plugins: [pgNodeCrypto, sharedFromCli],
+});
 // pg's client and its SCRAM code each require the file: a pg that moved it would otherwise go unnoticed.
 if (pgCryptoReplaced < 2) throw new Error(`pg's lib/crypto/utils was replaced ${pgCryptoReplaced} times, not 2: has pg moved it?`);
+const commandsFile = basename(Object.keys(commands.metafile.outputs).find((f) => f.endsWith('.cjs')));
+// A shared module that slipped into the commands bundle would be a second instance (two UserError classes).
+const copied = Object.keys(commands.metafile.inputs).filter((f) => shared.includes(f));
+if (copied.length > 0) throw new Error(`the commands bundle has its own copy of ${copied.join(', ')}`);
+// An import() left in it would fail on Node 20 (no import() in a vm.Script): src/io/import-outside.ts is the way.
+const commandsText = readFileSync(join(ROOT, 'dist', commandsFile), 'utf8');
+const left = commandsText.split('\n').filter((l) => /(^|[^\w.$])import\(/.test(l));
+if (left.length > 0) throw new Error(`import() in the commands bundle, which runs as a vm.Script:\n${left.join('\n')}`);
+
+/** 3. cli.cjs: its import of the commands becomes src/io/code-cache.ts loading the commands bundle. */
+const loadCommands = {
+  name: 'load-commands',
+  setup(build) {
+    build.onResolve({ filter: /commands/ }, (args) => (fromCli(args) ? { path: COMMANDS, namespace: 'load-commands' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'load-commands' }, () => ({
+      resolveDir: ROOT,
+      loader: 'js',
+      contents: [
+        `import { loadBundle } from './src/io/code-cache.ts';`,
+        ...shared.map((f, i) => `import * as shared${i} from './${f}';`),
+        `const shared = { ${shared.map((f, i) => `${JSON.stringify(f)}: shared${i}`).join(', ')} };`,
+        'export async function runCommand(flags) {',
+        '  let storeCache;',
+        `  const commands = loadBundle(require('node:path').join(__dirname, ${JSON.stringify(commandsFile)}), shared, (store) => { storeCache = store; });`,
+        '  try {',
+        '    return await commands.runCommand(flags);',
+        '  } finally {',
+        '    storeCache?.();',
+        '  }',
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+await esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [loadCommands] });

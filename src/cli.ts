@@ -71,9 +71,10 @@ function report(e: unknown, json: boolean): number {
 }
 
 /**
- * Node 22.3+: V8's code for the chunks a command loads (not for cli.js, which --help reads
- * alone) is kept in the OS temp folder and reused by the next run, as TypeScript's tsc does.
- * Older Nodes have neither process.getBuiltinModule nor the cache: nothing happens.
+ * Node 22.3+: V8's code for the modules a command imports from node_modules (dockerode,
+ * @inquirer/prompts) is kept in the OS temp folder and reused by the next run, as TypeScript's
+ * tsc does. The commands bundle itself has its own code cache (src/io/code-cache.ts), on every
+ * Node. Older Nodes have neither process.getBuiltinModule nor this cache: nothing happens.
  */
 function enableCompileCache(): void {
   const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ExitCode, UserError } from '../errors.js';
+import { importOutside } from './import-outside.js';
 
 /** A reachable Docker engine and where it was found, for messages. */
 export interface DockerEngine {
@@ -38,7 +39,7 @@ export async function connectDocker(opts: { dockerHost?: string | undefined; tim
     'Start Docker (Docker Desktop, or "sudo systemctl start docker"), set DOCKER_HOST, or choose another --provider (apt, brew, existing).';
   if (ep.socketPath && !existsSync(ep.socketPath))
     throw new UserError(`No Docker engine: nothing at ${ep.where}.`, { hint, exitCode: ExitCode.server });
-  const { default: Docker } = await import('dockerode');
+  const { default: Docker } = await importOutside<{ default: typeof import('dockerode') }>('dockerode');
   const docker = new Docker({ socketPath: ep.socketPath, host: ep.host, port: ep.port, timeout: opts.timeoutMs ?? 5000 });
   try {
     await docker.ping();

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { importOutside } from './import-outside.js';
 
 /**
  * The one seam for tests: named points in a run (a step's title, `write:<file name>` between an
@@ -15,6 +16,6 @@ let hooks: Promise<TestHooks> | undefined;
 export async function testPoint(point: string): Promise<void> {
   const module = process.env.PGSETUP_TEST_HOOKS;
   if (!module) return;
-  hooks ??= import(pathToFileURL(module).href) as Promise<TestHooks>;
+  hooks ??= importOutside<TestHooks>(pathToFileURL(module).href);
   await (await hooks).at(point);
 }

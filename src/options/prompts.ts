@@ -5,11 +5,12 @@
 import { InterruptedError } from '../errors.js';
 import { checkName } from '../db/ident.js';
 import { parseUrl } from '../db/url.js';
+import { importOutside } from '../io/import-outside.js';
 
 type Inquirer = typeof import('@inquirer/prompts');
 let inquirer: Inquirer | undefined;
 async function load(): Promise<Inquirer> {
-  inquirer ??= await import('@inquirer/prompts');
+  inquirer ??= await importOutside<Inquirer>('@inquirer/prompts');
   return inquirer;
 }
 

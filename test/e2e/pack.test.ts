@@ -13,8 +13,9 @@ test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --h
   const packOut = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const [info] = JSON.parse(packOut) as { filename: string; files: { path: string }[] }[];
   const paths = info!.files.map((f) => f.path);
-  expect(paths).toContain('bin/pg-setup.js');
-  expect(paths).toContain('dist/cli.js');
+  expect(paths).toContain('bin/pg-setup.cjs');
+  expect(paths).toContain('dist/cli.cjs');
+  expect(paths.some((p) => /^dist\/commands-[A-Z0-9]+\.cjs$/.test(p))).toBe(true);
   // The Python side ships as its entry scripts and the package's modules: no tests, no caches.
   expect(paths).toContain('python/analyze.py');
   expect(paths).toContain('python/pgsetup/analyze.py');
@@ -23,7 +24,7 @@ test('npm pack ships only what runs, and `npx --yes ./pg-setup-<version>.tgz --h
   expect(paths.some((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/') || p.includes('__pycache__'))).toBe(false);
   // The test hooks stay out: the package has only the seam that loads a module named by PGSETUP_TEST_HOOKS.
   expect(paths.filter((p) => /test-hooks/.test(p))).toEqual([]);
-  expect(paths.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).filter((p) => readFileSync(join(ROOT, p), 'utf8').includes('PGSETUP_TEST_PAUSE'))).toEqual([]);
+  expect(paths.filter((p) => p.startsWith('dist/') && p.endsWith('.cjs')).filter((p) => readFileSync(join(ROOT, p), 'utf8').includes('PGSETUP_TEST_PAUSE'))).toEqual([]);
 
   const empty = join(work, 'empty');
   execFileSync('mkdir', ['-p', empty]);

@@ -1,4 +1,4 @@
-/** Run the built CLI (bin/pg-setup.js) as a user would, in a temp project folder. */
+/** Run the built CLI (bin/pg-setup.cjs) as a user would, in a temp project folder. */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const BIN = join(ROOT, 'bin', 'pg-setup.js');
+export const BIN = join(ROOT, 'bin', 'pg-setup.cjs');
 
 export interface CliResult {
   code: number | null;
@@ -24,7 +24,7 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** Spawn `node bin/pg-setup.js ...args` with stdin not a TTY (so non-interactive is implied). */
+/** Spawn `node bin/pg-setup.cjs ...args` with stdin not a TTY (so non-interactive is implied). */
 export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   return startCli(args, opts).done;
 }
