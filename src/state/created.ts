@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../files/writer.js';
@@ -104,7 +104,7 @@ export async function forgetSqliteFiles(projectDir: string, files: string[]): Pr
 export async function updateCreated(projectDir: string, change: (s: CreatedState) => void): Promise<void> {
   const s = await readCreated(projectDir);
   change(s);
-  await mkdir(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(projectDir, '.pg-setup'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(statePath(projectDir), JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
 }
 

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
@@ -28,19 +28,23 @@ export async function acquireLock(projectDir: string, command: string, waitMs = 
   const dir = join(projectDir, '.pg-setup');
   // A run that stops before writing anything else must not leave an empty .pg-setup/ behind.
   const madeDir = !existsSync(dir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   const me: LockHolder = { pid: process.pid, startedAt: new Date().toISOString(), command };
   for (;;) {
     try {
-      const fh = await open(path, 'wx', 0o600);
+      // Synchronous: a few system calls, where fs/promises would wait on the thread pool for each.
+      const fd = openSync(path, 'wx', 0o600);
       removeOnExit(path);
-      await fh.writeFile(JSON.stringify(me) + '\n');
-      await fh.close();
+      try {
+        writeSync(fd, JSON.stringify(me) + '\n');
+      } finally {
+        closeSync(fd);
+      }
       return async () => {
         forgetOnExit(path);
-        await unlink(path).catch(() => undefined);
-        if (madeDir) await rmdir(dir).catch(() => undefined); // only when empty
+        ignoreErrors(() => unlinkSync(path));
+        if (madeDir) ignoreErrors(() => rmdirSync(dir)); // only when empty
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -59,6 +63,14 @@ export async function acquireLock(projectDir: string, command: string, waitMs = 
       });
     }
     await sleep(200);
+  }
+}
+
+function ignoreErrors(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Gone already, or the folder holds more than the lock.
   }
 }
 
