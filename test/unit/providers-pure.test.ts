@@ -33,7 +33,9 @@ test('pull progress is one bar over all layers', () => {
   expect(p.update({ status: 'Downloading', id: 'a', progressDetail: { current: 1e6, total: 4e6 } })).toBe('[##########----------] 50% 1/2 layers 1.0/4.0 MB');
   expect(p.update({ status: 'Downloading', id: 'a', progressDetail: { current: 3e6, total: 4e6 } })).toBe('[###############-----] 75% 1/2 layers 3.0/4.0 MB');
   p.update({ status: 'Download complete', id: 'a' });
-  expect(p.update({ status: 'Pull complete', id: 'a' })).toBe('[####################] 100% 2/2 layers 4.0/4.0 MB');
+  // Every layer seen is complete, but only the end of the engine's stream says the pull is.
+  expect(p.update({ status: 'Pull complete', id: 'a' })).toBe('[###################-] 99% 2/2 layers 4.0/4.0 MB');
+  expect(p.finish()).toBe('[####################] 100% 2/2 layers 4.0/4.0 MB');
   expect(() => p.update({ errorDetail: { message: 'manifest unknown' }, error: 'manifest unknown' })).toThrow(/Pulling the image failed: manifest unknown/);
 });
 
@@ -54,7 +56,24 @@ test('a small layer finished first does not read as the whole pull, and the bar 
   for (const id of ['entry', 'server', 'base']) p.update({ status: 'Download complete', id });
   expect(p.update({ status: 'Extracting', id: 'base', progressDetail: { current: 1, total: 2 } })).toMatch(/^\[#{19}-\] 99% 0\/3 layers/);
   for (const id of ['base', 'server', 'entry']) line = p.update({ status: 'Pull complete', id });
-  expect(line).toBe('[####################] 100% 3/3 layers 81.0/81.0 MB');
+  expect(line).toBe('[###################-] 99% 3/3 layers 81.0/81.0 MB');
+  expect(p.finish()).toBe('[####################] 100% 3/3 layers 81.0/81.0 MB');
+});
+
+test('a layer that exists already, reported before the others are announced, is not the whole pull', () => {
+  // The order a fast local registry produced once: one layer complete while it was the only one seen.
+  const p = new PullProgress();
+  const percents = [
+    p.update({ status: 'Pulling from library/postgres', id: '18' }),
+    p.update({ status: 'Already exists', id: 'a' }),
+    p.update({ status: 'Pulling fs layer', id: 'b' }),
+    p.update({ status: 'Downloading', id: 'b', progressDetail: { current: 1e6, total: 2e6 } }),
+    p.update({ status: 'Pull complete', id: 'b' }),
+    p.finish(),
+  ].map((l) => Number(/\] (\d+)% /.exec(l)![1]));
+  expect(percents).toEqual([...percents].sort((x, y) => x - y));
+  expect(percents.filter((x) => x === 100)).toEqual([100]);
+  expect(percents.at(-1)).toBe(100);
 });
 
 test('the image: postgres:<major> by default; --docker-image names a mirror (tag from --pg-version) or a whole image', () => {

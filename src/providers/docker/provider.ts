@@ -201,6 +201,7 @@ async function pullImage(ctx: DockerContext, progress: (line: string) => void): 
       },
     );
   });
+  progress(bar.finish());
   return `pulled ${ctx.image}`;
 }
 

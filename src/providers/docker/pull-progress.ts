@@ -41,11 +41,17 @@ export class PullProgress {
 
   private shown = 0;
 
-  /** Share of the pull done, 0..1, never going back. */
+  private finished = false;
+
+  /**
+   * Share of the pull done, 0..1, never going back. 1 only once the engine's stream has ended
+   * (finish()): the layers are announced as the stream goes, so every layer seen so far being
+   * complete (a layer that already exists, reported before the others) is not the end.
+   */
   private ratio(): number {
+    if (this.finished) return 1;
     const all = [...this.layers.values()];
-    if (all.length === 0) return 0;
-    if (all.every((l) => l.done)) return 1;
+    if (all.length === 0) return this.shown;
     const total = all.reduce((s, l) => s + l.total, 0);
     const current = all.reduce((s, l) => s + l.current, 0);
     // A layer's size is only known once it starts downloading (others wait their turn), so
@@ -55,6 +61,12 @@ export class PullProgress {
     const now = sized && total ? current / total : all.filter((l) => l.done).length / all.length;
     this.shown = Math.max(this.shown, Math.min(0.99, now));
     return this.shown;
+  }
+
+  /** The engine's stream ended without an error: the whole bar. */
+  finish(): string {
+    this.finished = true;
+    return this.line();
   }
 
   /**
