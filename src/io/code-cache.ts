@@ -71,17 +71,29 @@ export function cachePath(file: string, env: NodeJS.ProcessEnv = process.env): s
 
 /**
  * `dir` exists (made mode 700 if it did not, its parent pg-setup/ 755 as the local provider's
- * binaries there need) and neither it nor a folder above it up to the cache home can be written
- * by anyone but this user (or root): nobody else can put a file in it or swap it for theirs.
+ * binaries there need) in a cache home of this user's, and neither it nor a folder above it up
+ * to the cache home can be written by anyone but this user (or root): nobody else can put a file
+ * in it or swap it for theirs.
  */
 function ownFolder(dir: string): boolean {
   try {
     const parent = dirname(dir);
+    const uid = process.getuid?.();
+    // Nothing is made in a cache home of someone else's (root under sudo with the user's HOME):
+    // the user would then find a pg-setup/ there they cannot write.
+    const ownerOf = (path: string) => {
+      try {
+        return lstatSync(path).uid;
+      } catch {
+        return undefined;
+      }
+    };
+    const home = dirname(parent);
+    if (uid !== undefined && (ownerOf(home) ?? ownerOf(dirname(home))) !== uid) return false;
     // Folders made here get exactly these modes, whatever the umask (002 would leave them group-writable).
     const made = mkdirSync(parent, { recursive: true, mode: 0o755 });
     if (made !== undefined) for (let d = parent; d.length >= made.length; d = dirname(d)) chmodSync(d, 0o755);
     if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
-    const uid = process.getuid?.();
     const safe = (path: string, mine: boolean) => {
       const st = lstatSync(path);
       const owner = uid === undefined || st.uid === uid || (!mine && st.uid === 0);

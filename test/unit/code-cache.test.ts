@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -85,6 +85,12 @@ test('no cache where others could write code for it: a folder open to others, or
   if (process.getuid?.() === 0) {
     chownSync(dir, 65534, 65534);
     expect(cachePath(file, env)).toBeUndefined();
+    // Root with another user's cache home (sudo keeping HOME): nothing is made there.
+    const theirs = join(work, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, 65534, 65534);
+    expect(cachePath(file, { XDG_CACHE_HOME: theirs })).toBeUndefined();
+    expect(readdirSync(theirs)).toEqual([]);
   }
 });
 
