@@ -75,10 +75,15 @@ def check(url: str) -> dict:
     return check_sync(url, driver, query)
 
 
-def cli() -> None:
+def checked(url: str) -> dict:
+    """check(), with a failure reported as {"ok": false, ...}: the caller explains it."""
     try:
-        result = check(os.environ["PGSETUP_LOGIN_URL"])
-    except Exception as e:  # reported, not raised: the caller explains it
-        result = {"ok": False, "error": type(e).__name__, "detail": str(e)}
+        return check(url)
+    except Exception as e:  # reported, not raised
+        return {"ok": False, "error": type(e).__name__, "detail": str(e)}
+
+
+def cli() -> None:
+    result = checked(os.environ["PGSETUP_LOGIN_URL"])
     print(json.dumps(result))
     sys.exit(0 if result["ok"] else 1)

@@ -218,5 +218,12 @@ def cli(compiler: compile_aside.Compiler | None = None) -> None:
     compiled here, as Alembic always does)."""
     req = json.load(sys.stdin)
     out = main(req, compiler)
+    if "error" not in out and req.get("login") and os.environ.get("PGSETUP_LOGIN_URL"):
+        # The run's last proof (the app's driver logs in with the URL as written, through
+        # SQLAlchemy), here where SQLAlchemy and the driver are loaded already, rather than in a
+        # Python process of its own: see python/pgsetup/login_check.py.
+        from .login_check import checked
+
+        out["login"] = checked(os.environ["PGSETUP_LOGIN_URL"])
     print(json.dumps(out, default=str))
     sys.exit(SCHEMA_MISMATCH if "error" in out else 0)

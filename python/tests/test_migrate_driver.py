@@ -118,9 +118,9 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
-def run_driver(python: str, project: Path, url: str, **env: str) -> subprocess.CompletedProcess:
+def run_driver(python: str, project: Path, url: str, request: dict = REQUEST, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [python, str(PYDIR / "migrate.py")], cwd=project, input=json.dumps(REQUEST), capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=url, **env)
+        [python, str(PYDIR / "migrate.py")], cwd=project, input=json.dumps(request), capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=url, **env)
     )
 
 
@@ -167,6 +167,30 @@ def test_the_driver_writes_and_applies_what_the_typed_commands_do(tmp_path, pg_s
     assert revision_text(tmp_path) == typed["revision"]
     assert schema(pg_server, db) == typed["schema"]
     assert list((tmp_path / "alembic" / "versions" / "__pycache__").glob("*.pyc"))
+
+
+@pytest.mark.parametrize("login_ok", [True, False])
+def test_asked_to_the_driver_also_logs_in_with_the_url_as_login_check_py_does(tmp_path, pg_server, alembic_python, new_db, login_ok):
+    """The run's last proof, made in the driver's process: the same report as python/login_check.py
+    gives for that URL; a login that fails is reported, not raised (the migration stands)."""
+    write_project(tmp_path)
+    db = new_db()
+    url = pg_server.url(db)
+    login_url = url if login_ok else pg_server.url(f"{db}_missing")
+    r = run_driver(alembic_python, tmp_path, url, request={**REQUEST, "login": True}, PGSETUP_LOGIN_URL=login_url)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["action"] == "created"
+    alone = subprocess.run([alembic_python, str(PYDIR / "login_check.py")], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=clean_env(PGSETUP_LOGIN_URL=login_url))
+    expected = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert out["login"]["ok"] is login_ok
+    if login_ok:
+        assert out["login"] == expected
+        assert out["login"]["user"] == "postgres" and out["login"]["ssl"] is False
+    else:
+        assert out["login"]["error"] == expected["error"] and f'database "{db}_missing" does not exist' in out["login"]["detail"]
+    # Not asked (or no URL): no login, as before.
+    assert "login" not in json.loads(run_driver(alembic_python, tmp_path, url, PGSETUP_LOGIN_URL=login_url).stdout.strip().splitlines()[-1])
 
 
 def test_without_bytecode_writing_no_pyc_is_left(tmp_path, pg_server, alembic_python, new_db, typed):

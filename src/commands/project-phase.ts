@@ -118,9 +118,11 @@ function requireManagerTool(kind: string, evidence: string): void {
 }
 
 /** The project steps for the main task list, once the URL is known. */
-export async function projectPhaseSteps(plan: ProjectPlan, opts: Options, url: string, admin: () => Promise<SqlSession>): Promise<Step[]> {
+/** `loginCheck`: end with the app's driver logging in from Python (project/login-check.ts). */
+export async function projectPhaseSteps(plan: ProjectPlan, opts: Options, url: string, admin: () => Promise<SqlSession>, loginCheck = false): Promise<Step[]> {
   if (!plan.enabled) return [];
-  return projectSteps(projectContext(opts, url, admin, plan.approved));
+  const ctx = projectContext(opts, url, admin, plan.approved);
+  return projectSteps(loginCheck ? { ...ctx, loginCheck: { role: opts.dbUser, manager: plan.manager ?? 'unknown' } } : ctx);
 }
 
 function projectContext(opts: Options, url: string, admin: () => Promise<SqlSession>, approved: boolean): ProjectContext {

@@ -10,7 +10,6 @@ import type { Options, RunConfig } from '../options/types.js';
 import { decideSetup, type Note, type SetupAnswers, type SetupFacts, type SetupPlan } from '../plan/decide.js';
 import { describeSteps, runSteps } from '../plan/run.js';
 import type { Step, StepOutcome } from '../plan/step.js';
-import { pythonLoginStep } from '../project/login-check.js';
 import { envFileSteps } from '../steps/env-files.js';
 import { inspectSetup, provisionSteps, type ServerAccess } from '../steps/provision.js';
 import { confirmProjectChanges, projectPhaseSteps } from './project-phase.js';
@@ -65,10 +64,9 @@ export async function setup(opts: Options, given: Given, out: Output): Promise<S
     const steps = [
       ...provisionSteps(c, plan, access),
       ...envFileSteps(c, plan, facts),
-      ...(await projectPhaseSteps(project, c, plan.url, access.admin)),
-      // Last: the app's own driver logs in with the URL as written (its TLS parameters included).
-      // A re-run that found everything in place proved that before, unless TLS is in play.
-      ...(project.enabled && (!inPlace || c.tls) ? [pythonLoginStep(c.projectDir, project.manager ?? 'unknown', c.dbUser, c.driver, plan.url)] : []),
+      // They end with the app's own driver logging in with the URL as written (its TLS parameters
+      // included); a re-run that found everything in place proved that before, unless TLS is in play.
+      ...(await projectPhaseSteps(project, c, plan.url, access.admin, !inPlace || c.tls !== undefined)),
     ];
     outcomes.push(...(c.dryRun ? await describeSteps(steps, out) : await runSteps(steps, out)));
     const result: SetupResult = {

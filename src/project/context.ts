@@ -1,6 +1,6 @@
 import type { SqlSession } from '../db/admin.js';
 import type { Driver } from '../db/url.js';
-import type { AnalysisOverrides } from './analysis.js';
+import type { AnalysisOverrides, ManagerKind } from './analysis.js';
 
 /** What the Python-project steps need from the CLI core. */
 export interface ProjectContext extends AnalysisOverrides {
@@ -28,4 +28,9 @@ export interface ProjectContext extends AnalysisOverrides {
   initialMessage?: string;
   /** Fixed timestamp folder for backups (tests); default: one per run. */
   backupStamp?: string;
+  /**
+   * The run ends by logging in as the app from Python (project/login-check.ts): the role and the
+   * project's manager. When the migration runs, its Python process does that login too.
+   */
+  loginCheck?: { role: string; manager: ManagerKind };
 }

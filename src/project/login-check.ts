@@ -34,14 +34,18 @@ export function describePythonTls(r: Extract<PythonLogin, { ok: true }>): string
   return `${r.protocol}, ${r.hostChecked ? 'certificate and host name verified' : r.verified ? 'certificate verified' : 'certificate NOT verified'}`;
 }
 
-/** The last proof of a run: the app's driver logs in with the URL written to the env file. */
-export function pythonLoginStep(projectDir: string, manager: ManagerKind, role: string, driver: string, url: string): Step {
+/**
+ * The last proof of a run: the app's driver logs in with the URL written to the env file.
+ * `done` gives the login the migration's Python process made already (same check, same URL), so
+ * a first run starts no Python process just for it.
+ */
+export function pythonLoginStep(projectDir: string, manager: ManagerKind, role: string, driver: string, url: string, done: () => PythonLogin | undefined = () => undefined): Step {
   return {
     title: `Log in as ${role} from Python (${driver})`,
     readOnly: true,
     check: async () => undefined,
     async run() {
-      const r = await loginFromPython(projectDir, manager, url);
+      const r = done() ?? (await loginFromPython(projectDir, manager, url));
       if (!r.ok) {
         throw new UserError(`The app's driver (${driver}) cannot log in with the URL pg-setup wrote: ${r.error}: ${redact(r.detail)}`, {
           hint: driver === 'asyncpg'

@@ -12,6 +12,7 @@ import { pythonDir } from '../package-dir.js';
 import type { ProjectContext } from './context.js';
 import { projectPython } from './dependencies.js';
 import type { EnvPyInputs } from './alembic-scaffold.js';
+import type { PythonLogin } from './login-check.js';
 
 /** What the migration driver reports. */
 export interface MigrationResult {
@@ -22,6 +23,8 @@ export interface MigrationResult {
   revisionFile?: string;
   /** Tables that were already in the database (stamped, data kept). */
   kept?: string[];
+  /** The app's driver logging in with the URL as written, done by the driver's process when asked (ctx.loginCheck). */
+  login?: PythonLogin;
 }
 
 /** Open a session as the app itself (its URL), for checks the app's role can answer. */
@@ -111,10 +114,12 @@ async function runDriver(ctx: ProjectContext, a: ProjectAnalysis, env: EnvPyInpu
     base: env.base,
     models: env.models,
     sysPath: env.importRoot && env.importRoot !== '.' ? [env.importRoot] : [],
+    login: ctx.loginCheck !== undefined,
   });
   const r = await run(py.cmd, [...py.args, join(pythonDir(), 'migrate.py')], {
     cwd: ctx.projectDir,
-    env: childEnv,
+    // The URL the login check uses travels in the environment, as login_check.py takes it.
+    env: ctx.loginCheck ? { ...childEnv, PGSETUP_LOGIN_URL: ctx.databaseUrl } : childEnv,
     input,
     reject: false,
   });

@@ -5,7 +5,7 @@
  * verified TLS; a re-run, doctor and teardown pass with the same admin; no password in any
  * child's argv or in the output.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -35,10 +35,16 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
     const args = () => ['--non-interactive', '--yes', '--provider', 'existing', '--admin-url', t.adminUrl(), '--db-name', db, '--driver', driver];
     const cli = (a: string[]) => runCli(a, { cwd: dir, env: { UV_PYTHON_DOWNLOADS: 'never', PGSETUP_TRACE_EXEC: trace } });
 
+    let firstArgvs: string;
+    let traced: number;
     beforeAll(async () => {
       dir = copyFixture('tutorial-blog');
       trace = join(dir, '..', `${db}-trace.jsonl`);
+      // The trace file may hold an earlier server's runs (same folder, same name): this run's part.
+      const before = existsSync(trace) ? readFileSync(trace, 'utf8').length : 0;
       first = await cli(args());
+      firstArgvs = readFileSync(trace, 'utf8').slice(before);
+      traced = before + firstArgvs.length;
     });
 
     test('setup provisions with the CREATEROLE admin and says what it granted', async () => {
@@ -56,6 +62,9 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
       if (driver === 'psycopg') expect(query).toBe(`sslmode=verify-full&sslrootcert=${t.caFile}`);
       else expect(query).toBe(`ssl=verify-full&dsn=postgresql%3A//%3Fsslrootcert%3D${t.caFile}`);
       expect(first.all).toMatch(new RegExp(`Log in as ${role} from Python \\(${driver}\\).*TLSv1\\.[23], certificate and host name verified`));
+      // The migration's Python process made that login: no Python process of its own for it.
+      expect(firstArgvs).toContain('migrate.py');
+      expect(firstArgvs).not.toContain('login_check.py');
     });
 
     test('the app started with its own command writes a row over TLS', async () => {
@@ -76,6 +85,9 @@ describe.each(servers)('PostgreSQL $major, TLS only, CREATEROLE admin', (server)
       expect(r.code, r.all).toBe(0);
       expect(r.all).toContain('Everything is already in place; nothing changed.');
       expect(snapshot(dir)).toEqual(before);
+      // No migration ran, and with TLS in play the login is proved again: by login_check.py.
+      expect(r.all).toMatch(new RegExp(`Log in as ${role} from Python \\(${driver}\\).*TLSv1\\.[23], certificate and host name verified`));
+      expect(readFileSync(trace, 'utf8').slice(traced)).toContain('login_check.py');
     });
 
     test('doctor passes and reports verified TLS', async () => {
