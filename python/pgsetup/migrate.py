@@ -17,12 +17,10 @@ memory does not add to the app's.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import importlib
 import json
 import os
 import sys
-import threading
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -222,26 +220,4 @@ def cli(compiler: compile_aside.Compiler | None = None) -> None:
     req = json.load(sys.stdin)
     out = main(req, compiler)
     print(json.dumps(out, default=str))
-    leave(SCHEMA_MISMATCH if "error" in out else 0)
-
-
-def leave(code: int) -> None:
-    """Exit once the work is done and reported, without the interpreter's teardown.
-
-    At 500 models the teardown frees the app, Alembic's work and every module one object at a
-    time (about 0.3 s) for a process that is ending anyway. The exit handlers (logging's
-    flush among them, and any the app registered) still run and the standard streams are
-    flushed; only the freeing is skipped. Not when a thread of the app that is not a daemon
-    is still running (a normal exit waits for it), nor where atexit cannot be run by hand.
-    """
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    if run_exit_handlers is None or others:
-        sys.exit(code)
-    run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    sys.exit(SCHEMA_MISMATCH if "error" in out else 0)

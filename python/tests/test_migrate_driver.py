@@ -374,30 +374,3 @@ def test_hooks_configured_in_pyproject_are_left_alone(tmp_path, alembic_python):
         pytest.skip("this Alembic reads no pyproject.toml")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"added": False, "names": ["ruff"]}
-
-
-LEAVE = textwrap.dedent(
-    """
-    import atexit, sys, threading, time
-    sys.path.insert(0, {pydir!r})
-    from pgsetup.migrate import leave
-
-    atexit.register(lambda: print("exit handler ran"))
-    if sys.argv[1] == "thread":
-        threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
-    print("result line")
-    leave(3)
-    """
-).format(pydir=str(PYDIR))
-
-
-@pytest.mark.parametrize("shape", ["alone", "thread"])
-def test_leave_runs_the_exit_handlers_flushes_and_exits_with_the_code(tmp_path, alembic_python, shape):
-    (tmp_path / "leave.py").write_text(LEAVE)
-    r = subprocess.run([alembic_python, "leave.py", shape], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 3, r.stderr
-    # stdout is a pipe (block-buffered): every line must still arrive, the handler's last.
-    lines = r.stdout.splitlines()
-    assert lines[0] == "result line" and lines[-1] == "exit handler ran"
-    # A thread of the app that is not a daemon is waited for, as a normal exit does.
-    assert ("thread done" in lines) == (shape == "thread")
