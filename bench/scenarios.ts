@@ -43,7 +43,8 @@ export async function prepareAlembicPhase(ctx: Ctx, source: string, tag: string,
   const { cluster } = ctx;
   const dir = mkdtempSync(join(ctx.work, 'e-'));
   dirs.push(dir);
-  cpSync(source, dir, { recursive: true });
+  // Timestamps kept: a source that has run (bench/growth.ts asHavingRun) keeps valid bytecode.
+  cpSync(source, dir, { recursive: true, preserveTimestamps: true });
   const url = await createAppDb(cluster, tag, tag);
   writeEnv(dir, 'DATABASE_URL', url);
   const steps = projectSteps({

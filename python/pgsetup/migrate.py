@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, event, inspect, pool
 from . import compile_aside
 from .collector import imported_frozen
 from .ddl_pipeline import pipeline_connection, run_pipelined
-from .revision import compile_elsewhere, lean_downgrades
+from .revision import compile_elsewhere, lean_downgrades, origin_objects
 
 SCHEMA_MISMATCH = 3
 
@@ -84,8 +84,9 @@ def run_with(cfg: Config, conn, fn, *args, **kwargs):
 
 
 def new_revision(cfg: Config, conn, message: str):
-    """`alembic revision --autogenerate` on conn, without the downgrade ops' table copies."""
-    with lean_downgrades():
+    """`alembic revision --autogenerate` on conn, without the copies of tables and indexes
+    that its ops make for the downgrade and for rendering (python/pgsetup/revision.py)."""
+    with lean_downgrades(), origin_objects():
         return run_with(cfg, conn, command.revision, message=message, autogenerate=True)
 
 

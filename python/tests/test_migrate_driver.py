@@ -274,6 +274,86 @@ def test_lean_downgrade_ops_render_as_alembics_and_keep_no_copies(tmp_path, pg_s
     assert out["restored"]
 
 
+ORIGIN = textwrap.dedent(
+    """
+    import json, sys
+    sys.path[:0] = [{pydir!r}, "."]
+    from alembic.autogenerate import produce_migrations, render_python_code
+    from alembic.operations import ops, schemaobj
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from pgsetup import revision
+    from database import Base
+    import models
+
+    copies = {{"table": 0, "index": 0}}
+    table, index = schemaobj.SchemaObjects.table, schemaobj.SchemaObjects.index
+
+    def counted(kind, make):
+        def count(*a, **kw):
+            copies[kind] += 1
+            return make(*a, **kw)
+        return count
+
+    schemaobj.SchemaObjects.table = counted("table", table)
+    schemaobj.SchemaObjects.index = counted("index", index)
+
+    def produce(origin, lean=True, supported=True, edit=None):
+        if not supported:
+            revision.origin_objects_supported = lambda: False
+        copies.update(table=0, index=0)
+        with create_engine(sys.argv[1]).connect() as conn:
+            with revision.lean_downgrades(lean), revision.origin_objects(origin) as active:
+                script = produce_migrations(MigrationContext.configure(conn), Base.metadata)
+                if edit:
+                    edit(script)
+                up, down = render_python_code(script.upgrade_ops), render_python_code(script.downgrade_ops)
+        revision.origin_objects_supported = saved
+        return {{"active": active, "up": up, "down": down, **copies}}
+
+    def rename_first_index(script):
+        # A process_revision_directives hook may change an op: it is then rendered from a copy.
+        for op in script.upgrade_ops.ops:
+            for o in getattr(op, "ops", []):
+                if isinstance(o, ops.CreateIndexOp):
+                    o.index_name = "ix_renamed"
+                    return
+
+    saved = revision.origin_objects_supported
+    print(json.dumps({{
+        "origin": produce(True), "plain": produce(False), "plain_not_lean": produce(False, lean=False),
+        "origin_not_lean": produce(True, lean=False), "unsupported": produce(True, supported=False),
+        "edited": produce(True, edit=rename_first_index), "edited_plain": produce(False, edit=rename_first_index),
+        "restored": not any(hasattr(getattr(c, m), "__wrapped__") for c, m in (
+            (ops.CreateTableOp, "from_table"), (ops.CreateIndexOp, "from_index"), (ops.CreateTableOp, "to_table"),
+            (ops.CreateIndexOp, "to_index"), (ops.DropIndexOp, "to_index"))),
+    }}))
+    """
+).format(pydir=str(PYDIR))
+
+
+def test_origin_objects_render_as_alembics_copies_do_and_spare_them(tmp_path, pg_server, alembic_python, new_db):
+    write_project(tmp_path)
+    db = new_db()
+    (tmp_path / "origin.py").write_text(ORIGIN)
+    r = subprocess.run([alembic_python, "origin.py", pg_server.url(db)], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=pg_server.url(db)))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    plain = out["plain_not_lean"]
+    assert out["origin"]["active"] and not out["plain"]["active"] and not out["unsupported"]["active"]
+    for name in ("origin", "plain", "origin_not_lean", "unsupported"):
+        assert (out[name]["up"], out[name]["down"]) == (plain["up"], plain["down"]), name
+    assert "op.create_index('ix_post_title_lower', 'post', [sa.literal_column('lower(title)')], unique=False)" in plain["up"]
+    assert (out["edited"]["up"], out["edited"]["down"]) == (out["edited_plain"]["up"], out["edited_plain"]["down"])
+    assert "ix_renamed" in out["edited"]["up"]
+    # 4 tables and 5 indexes. Plain: each table copied to reverse it and to render it, each index
+    # to reverse it and to render its create and its drop. With the origins only the expression
+    # index (ix_post_title_lower) is still copied, as often as before.
+    assert (plain["table"], plain["index"]) == (8, 15)
+    assert (out["origin"]["table"], out["origin"]["index"]) == (0, 3)
+    assert out["restored"]
+
+
 HOOKS = textwrap.dedent(
     """
     import json, sys
