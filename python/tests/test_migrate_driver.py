@@ -124,6 +124,14 @@ def run_driver(python: str, project: Path, url: str, request: dict = REQUEST, **
     )
 
 
+def run_probe(python: str, project: Path, name: str, source: str, url: str) -> dict:
+    """Runs a probe script in the project against `url`; returns the JSON on its last line."""
+    (project / name).write_text(source)
+    r = subprocess.run([python, name, url], cwd=project, capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=url))
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def revision_text(project: Path) -> str:
     (path,) = (project / "alembic" / "versions").glob("*.py")
     text = path.read_text()
@@ -257,11 +265,7 @@ LEAN = textwrap.dedent(
 
 def test_lean_downgrade_ops_render_as_alembics_and_keep_no_copies(tmp_path, pg_server, alembic_python, new_db):
     write_project(tmp_path)
-    db = new_db()
-    (tmp_path / "lean.py").write_text(LEAN)
-    r = subprocess.run([alembic_python, "lean.py", pg_server.url(db)], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=pg_server.url(db)))
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_probe(alembic_python, tmp_path, "lean.py", LEAN, pg_server.url(new_db()))
     lean, plain, unsupported = out["lean"], out["plain"], out["unsupported"]
     assert lean["active"] and not plain["active"] and not unsupported["active"]
     assert lean["up"] == plain["up"] == unsupported["up"]
@@ -334,11 +338,7 @@ ORIGIN = textwrap.dedent(
 
 def test_origin_objects_render_as_alembics_copies_do_and_spare_them(tmp_path, pg_server, alembic_python, new_db):
     write_project(tmp_path)
-    db = new_db()
-    (tmp_path / "origin.py").write_text(ORIGIN)
-    r = subprocess.run([alembic_python, "origin.py", pg_server.url(db)], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=pg_server.url(db)))
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_probe(alembic_python, tmp_path, "origin.py", ORIGIN, pg_server.url(new_db()))
     plain = out["plain_not_lean"]
     assert out["origin"]["active"] and not out["plain"]["active"] and not out["unsupported"]["active"]
     for name in ("origin", "plain", "origin_not_lean", "unsupported"):
