@@ -6,7 +6,7 @@
  * (bench/growth.ts). Writes bench/RESULTS.md and bench/growth.svg. Not part of the test run.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +38,12 @@ interface Measured {
 const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'pg-setup.cjs');
 const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
+// uv leaves a lock file per project in the temp folder (uv-<hash>.lock), and the bench makes
+// dozens of projects: the bench and every process it starts get a temp folder of its own,
+// removed with the rest (tmpdir() reads TMPDIR on each call).
+const benchTmp = mkdtempSync(join(tmpdir(), 'pgsetup-bench-tmp-'));
+chmodSync(benchTmp, 0o1777); // as /tmp: the clusters' postgres OS user reaches its folders
+process.env.TMPDIR = benchTmp;
 const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
 const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };
 
@@ -216,6 +222,7 @@ async function main(): Promise<void> {
     clusters.splice(0).forEach((c) => c.stop());
     rmSync(work, { recursive: true, force: true });
     rmSync(dirname(rssFile), { recursive: true, force: true });
+    rmSync(benchTmp, { recursive: true, force: true });
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
