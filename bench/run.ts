@@ -8,7 +8,7 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir, release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 import type { GrowthResult } from './growth.js';
@@ -38,13 +38,13 @@ interface Measured {
 const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'pg-setup.cjs');
 const RSS_HOOK = join(ROOT, 'bench', 'rss-hook.mjs');
-// uv leaves a lock file per project in the temp folder (uv-<hash>.lock), and the bench makes
-// dozens of projects: the bench and every process it starts get a temp folder of its own,
-// removed with the rest (tmpdir() reads TMPDIR on each call).
-const benchTmp = mkdtempSync(join(tmpdir(), 'pgsetup-bench-tmp-'));
+// The bench and every process it starts get a temp folder of their own (tmpdir() reads TMPDIR on
+// each call), removed at the end: its work folders, and the lock file uv leaves in the temp folder
+// for each project (uv-<hash>.lock; the bench makes dozens of projects).
+const benchTmp = mkdtempSync(join(tmpdir(), 'pgsetup-bench-'));
 chmodSync(benchTmp, 0o1777); // as /tmp: the clusters' postgres OS user reaches its folders
 process.env.TMPDIR = benchTmp;
-const rssFile = join(mkdtempSync(join(tmpdir(), 'pgsetup-bench-')), 'rss');
+const rssFile = join(benchTmp, 'rss');
 const NODE0: Run = { cmd: process.execPath, args: ['-e', '0'] };
 
 /**
@@ -60,7 +60,7 @@ function nodeVersion(node: string): string {
 }
 
 
-const cpuFile = join(dirname(rssFile), 'cpu');
+const cpuFile = join(benchTmp, 'cpu');
 /** CPU seconds (user + system, the process and the children it waited for) of the last `time` call. */
 let lastCpuMs = NaN;
 
@@ -220,9 +220,7 @@ async function main(): Promise<void> {
   };
   const cleanup = () => {
     clusters.splice(0).forEach((c) => c.stop());
-    rmSync(work, { recursive: true, force: true });
-    rmSync(dirname(rssFile), { recursive: true, force: true });
-    rmSync(benchTmp, { recursive: true, force: true });
+    rmSync(benchTmp, { recursive: true, force: true }); // work and importWork are inside
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
